@@ -1,0 +1,79 @@
+// lunald: the Lunal daemon. Each role (attestation, cds, node, gateway, control, build) is a
+// library with a thin entry here; `lunald dev` runs them all in one process.
+//
+// Configuration conventions (DESIGN.md): flags, then LUNALD_* environment variables, then the
+// YAML file given by --config. Logs go to stderr as text or JSON lines (--log-format).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <string>
+
+#include "lunal/cli/output.h"
+#include "lunal/common/log.h"
+#include "lunal/version.h"
+
+namespace {
+
+struct Role {
+  const char* name;
+  const char* description;
+};
+
+// Roles in the order DESIGN.md lists them. A role that is not built in yet says so and exits
+// with the "unsupported" status rather than pretending to run.
+constexpr Role kRoles[] = {
+    {"attestation", "Attestation service: verify evidence, serve collateral and result tokens"},
+    {"build", "Build service: hermetic reproducible builds, build hashes, provenance"},
+    {"cds", "Certificate Distribution Service: attestation-gated certificates and secrets"},
+    {"node", "Node agent: enforce the signed allow-list and run instances in TEEs"},
+    {"gateway", "Gateway: route traffic to attested instances over mesh mTLS"},
+    {"control", "Control plane: REST API, state, scheduling, autoscaling"},
+    {"dev", "Every role in one process with SQLite and a simulated TDX node"},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("lunald: the Lunal daemon. Run one role per process, or all of them with 'dev'.",
+               "lunald");
+  app.set_version_flag("--version", fmt::format("lunald {}", lunal::kVersion));
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  std::string config_path, log_level = "info", log_format = "text";
+  bool json = false;
+  app.add_option("--config", config_path, "YAML configuration file")->envname("LUNALD_CONFIG");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->envname("LUNALD_LOG_LEVEL");
+  app.add_option("--log-format", log_format, "text or json")->envname("LUNALD_LOG_FORMAT");
+  app.add_flag("--json", json, "Print errors as JSON");
+  app.footer("Run 'lunald <role> --help' for a role's options.");
+
+  for (const Role& role : kRoles) app.add_subcommand(role.name, role.description);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return lunal::cli::ReportError(lunal::InvalidArgument("cli.usage", "{}", e.what()), json);
+  }
+
+  auto level = lunal::log::ParseLevel(log_level);
+  if (!level.ok()) return lunal::cli::ReportError(level.error().WithContext("--log-level"), json);
+  auto format = lunal::log::ParseFormat(log_format);
+  if (!format.ok()) {
+    return lunal::cli::ReportError(format.error().WithContext("--log-format"), json);
+  }
+  lunal::log::Init({.level = *level, .format = *format});
+
+  const std::string role = app.get_subcommands().front()->get_name();
+  return lunal::cli::ReportError(
+      lunal::Unsupported("lunald.role_unavailable",
+                         "the '{}' role is not available in lunald {} yet", role, lunal::kVersion),
+      json);
+}
