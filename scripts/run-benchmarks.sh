@@ -9,7 +9,10 @@ ran=0
 for bin in "$build"/bench/*_bench; do
   [ -x "$bin" ] || continue
   echo "==> $(basename "$bin")"
-  out=$("$bin" 2>&1 | tee /dev/stderr) || { echo "benchmark $bin failed" >&2; exit 1; }
+  # One core, so "per core" figures mean that; the peer tools run as children on the same core.
+  pin=()
+  if command -v taskset >/dev/null; then pin=(taskset -c 0); fi
+  out=$("${pin[@]}" "$bin" 2>&1 | tee /dev/stderr) || { echo "benchmark $bin failed" >&2; exit 1; }
   while IFS= read -r line; do results+=("$line"); done < <(grep '^RESULT ' <<<"$out" || true)
   ran=$((ran + 1))
 done

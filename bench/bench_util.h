@@ -1,0 +1,49 @@
+// Helpers for bench/ programs: time a loop for a bounded duration, run a peer tool measured in
+// the same run, and print the RESULT line `make bench` collects:
+//   RESULT <name> ours=<value> peer=<value> unit=<unit> ratio=<ours/peer>
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace lunal::bench {
+
+// Calls `op` repeatedly for about `seconds` (checking the clock every `batch` calls) and returns
+// operations per second. Bounded: it always stops.
+template <typename Op>
+double OpsPerSecond(Op&& op, double seconds = 2.0, int batch = 64) {
+  using Clock = std::chrono::steady_clock;
+  for (int i = 0; i < batch; ++i) op();  // warm-up
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration<double>(seconds);
+  long long ops = 0;
+  Clock::time_point now;
+  do {
+    for (int i = 0; i < batch; ++i) op();
+    ops += batch;
+    now = Clock::now();
+  } while (now < deadline);
+  return static_cast<double>(ops) / std::chrono::duration<double>(now - start).count();
+}
+
+// Runs a shell command and returns its standard output ("" if it could not start).
+inline std::string Capture(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return out;
+  std::array<char, 4096> buf;
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe.get())) out += buf.data();
+  return out;
+}
+
+inline void PrintResult(const std::string& name, double ours, double peer,
+                        const std::string& unit) {
+  std::printf("RESULT %s ours=%.1f peer=%.1f unit=%s ratio=%.3f\n", name.c_str(), ours, peer,
+              unit.c_str(), peer > 0 ? ours / peer : 0.0);
+  std::fflush(stdout);
+}
+
+}  // namespace lunal::bench
