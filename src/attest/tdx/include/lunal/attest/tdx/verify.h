@@ -1,0 +1,85 @@
+// VerifyTdxQuote: Intel TDX quote verification as one numbered pipeline (verify.cc), offline,
+// against a collateral pool and the pinned Intel SGX Root CA, as of a stated time.
+//
+// What "verified" means: every signature from the pinned root down to the TD report holds, no
+// certificate or CRL in the path is expired or revoked at `as_of`, the collateral used was
+// signed under the pinned root and valid at `as_of`, the QE is Intel's and matches its identity,
+// and the platform's TCB matches a level in the TCB Info. The TCB *status* of that level
+// (UpToDate, OutOfDate, …) is then reported as a result, not judged: policy decides whether
+// OutOfDate is acceptable. A TCB with no matching level (NotSupported) fails.
+//
+// Thread-safety: a Verifier is immutable after construction except for its internal cache,
+// which is synchronised; Verify may be called from many threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lunal/attest/tdx/collateral_pool.h"
+#include "lunal/attest/tdx/pck_extensions.h"
+#include "lunal/attest/tdx/quote.h"
+#include "lunal/attest/tdx/tcb_status.h"
+#include "lunal/common/json.h"
+#include "lunal/common/time.h"
+#include "lunal/crypto/chain.h"
+
+namespace lunal::attest::tdx {
+
+struct VerifyOptions {
+  Timestamp as_of;  // required: collateral, certificates and CRLs must be valid then
+  // When set, the TD report's REPORT_DATA must equal these 64 bytes exactly.
+  std::optional<Bytes> expected_report_data = std::nullopt;
+};
+
+// The verified claims. Only the verifier constructs one; it holds copies, not views, so it
+// outlives the quote bytes.
+struct TdxVerification {
+  std::uint16_t quote_version = 0;
+  BodyType body_type = BodyType::kTd10;
+  Bytes mr_td, mr_config_id, mr_owner, mr_owner_config, mr_seam, mr_signer_seam;
+  std::array<Bytes, 4> rtmr;
+  Bytes report_data;
+  Bytes tee_tcb_svn, xfam, seam_attributes;
+  std::uint64_t td_attributes = 0;
+  bool debug = false;
+  std::vector<std::string> td_attribute_flags;
+  std::size_t trailing_bytes = 0;  // unsigned bytes after the quote, ignored (non-zero ones)
+
+  PckExtensions pck;
+  PckCa pck_ca = PckCa::kPlatform;
+  std::string certificate_chain;  // "Intel SGX Root CA (pinned) → …"
+  TcbVerdict tcb;
+  std::uint32_t tcb_evaluation_data_number = 0;
+  std::uint16_t qe_isv_svn = 0;
+  Timestamp collateral_valid_until;
+  Timestamp as_of;
+
+  // The "measurements" and "platform_verification" objects of the verification record
+  // (DESIGN.md), plus "tee".
+  Json ToJson() const;
+};
+
+class Verifier {
+ public:
+  // The pool provides collateral; `anchors` are the roots PCK chains may end at (default: the
+  // Intel SGX Root CA only; the simulation root is added only when explicitly trusted).
+  explicit Verifier(std::shared_ptr<const CollateralPool> pool,
+                    std::vector<crypto::TrustAnchor> anchors = {IntelSgxRootCaAnchor()});
+  ~Verifier();
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  // `quote` is the raw quote (see DecodeQuoteContainer for files). Errors carry the reason of
+  // the first step that failed.
+  Result<TdxVerification> Verify(ByteSpan quote, const VerifyOptions& options) const;
+
+ private:
+  struct Cache;
+  std::shared_ptr<const CollateralPool> pool_;
+  std::vector<crypto::TrustAnchor> anchors_;
+  std::unique_ptr<Cache> cache_;
+};
+
+}  // namespace lunal::attest::tdx
