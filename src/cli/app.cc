@@ -3,11 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "attestation_verify.h"
 #include "lunal/cli/output.h"
 #include "lunal/common/time.h"
 #include "lunal/version.h"
@@ -18,39 +18,6 @@ namespace {
 struct GlobalFlags {
   bool json = false;
 };
-
-struct VerifyFlags {
-  std::string evidence;
-  std::vector<std::string> certs;
-  std::vector<std::string> collateral;
-  std::string at;
-};
-
-Status CheckReadableFile(const std::string& flag, const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return InvalidArgument("cli.file_not_found", "{} {}: no such file", flag, path);
-  }
-  return Status();
-}
-
-Status RunAttestationVerify(const VerifyFlags& flags) {
-  LUNAL_RETURN_IF_ERROR(CheckReadableFile("--evidence", flags.evidence));
-  for (const auto& cert : flags.certs) LUNAL_RETURN_IF_ERROR(CheckReadableFile("--cert", cert));
-  for (const auto& dir : flags.collateral) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) {
-      return InvalidArgument("cli.dir_not_found", "--collateral {}: no such directory", dir);
-    }
-  }
-  if (!flags.at.empty()) {
-    auto at = ParseRfc3339(flags.at);
-    if (!at.ok()) return std::move(at).error().WithContext("--at");
-  }
-  // The TDX and SNP verifiers plug in here; until they are built, say so rather than pretend.
-  return Unsupported("attestation.verifier_unavailable",
-                     "this build of lunal has no evidence verifier yet");
-}
 
 // Returns the `attestation verify` subcommand, to test whether it was selected.
 CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
@@ -74,11 +41,15 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
                   "repeatable");
   cmd->add_option("--at", verify.at,
                   "Verify as of this RFC 3339 time instead of now, e.g. 2026-03-31T22:25:04Z");
+  cmd->add_option("--expected-report-data", verify.expected_report_data,
+                  "REPORT_DATA the TD must have put in the quote (128 hex digits)");
   cmd->footer(
       "Examples:\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral\n"
       "  lunal attestation verify --evidence report.bin --cert vcek.der --json\n"
-      "Exit status: 0 verified, 1 verification failed, 2 bad input, 3 collateral unavailable.");
+      "Without --at, verification uses the current time; expired collateral is named with its\n"
+      "expiry date. OutOfDate TCBs verify with a warning: policy decides whether to accept them.\n"
+      "Exit status: 0 verified, 1 not verified (any failed check, expired collateral), 2 bad usage.");
   return cmd;
 }
 
@@ -112,9 +83,10 @@ int RunLunal(int argc, char** argv) {
     return ReportError(InvalidArgument("cli.usage", "{}", e.what()), global.json);
   }
 
-  Status status;
-  if (verify_cmd->parsed()) status = RunAttestationVerify(verify);
-  if (!status.ok()) return ReportError(status, global.json);
+  if (verify_cmd->parsed()) {
+    verify.json = global.json;
+    return RunAttestationVerify(verify);
+  }
   return kExitOk;
 }
 

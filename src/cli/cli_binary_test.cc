@@ -1,6 +1,7 @@
 // Runs the built `lunal` binary the way a user does and checks what it prints and returns.
 #include <gtest/gtest.h>
 
+#include "lunal/attest/tdx/quote.h"
 #include "lunal/common/json.h"
 #include "lunal/testing/testing.h"
 
@@ -67,6 +68,93 @@ TEST(LunalBinaryTest, BadAsOfTimeIsRejectedWithPosition) {
   ASSERT_TRUE(j.ok()) << r.out;
   EXPECT_EQ((*j)["error"]["reason"], "time.rfc3339.syntax");
   EXPECT_NE((*j)["error"]["message"].get<std::string>().find("--at: "), std::string::npos);
+}
+
+// Real evidence through the binary: the verdict, the record and the exit status a script sees.
+class LunalVerifyTest : public ::testing::Test {
+ protected:
+  std::string Evidence(std::string_view path) {
+    return (testing::SharedDir() / "evidence" / path).string();
+  }
+  std::string Collateral() { return Evidence("collateral/intel"); }
+};
+
+TEST_F(LunalVerifyTest, VerifiesARealQuoteAsOfItsTimeAndPrintsTheRecord) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("go-tdx-guest/testing/testdata/quote_v5_sample.dat"), "--collateral",
+                  Collateral(), "--at", "2026-03-31T22:20:07Z", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ((*j)["status"], "verified");
+  const Json& a = (*j)["attestation"];
+  EXPECT_EQ(a["tee"]["type"], "tdx");
+  EXPECT_EQ(a["tee"]["simulated"], false);
+  EXPECT_EQ(a["measurements"]["mr_td"].get<std::string>().substr(0, 16), "7348651a34b2d2d3");
+  EXPECT_EQ(a["platform_verification"]["tcb_status"], "UpToDate");
+  EXPECT_EQ(a["platform_verification"]["verified_as_of"], "2026-03-31T22:20:07Z");
+  EXPECT_EQ(a["id"].get<std::string>().rfind("att_", 0), 0u);
+}
+
+TEST_F(LunalVerifyTest, OutOfDateVerifiesWithAWarning) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat"),
+                  "--collateral", Collateral(), "--at", "2026-03-31T22:25:04Z"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("TCB status:        OutOfDate"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("debuggable"), std::string::npos) << r.out;
+}
+
+TEST_F(LunalVerifyTest, TodaySaysWhichCollateralExpiredWhen) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat"),
+                  "--collateral", Collateral(), "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ((*j)["status"], "failed");
+  EXPECT_EQ((*j)["error"]["reason"], "tdx.collateral.expired");
+  EXPECT_NE((*j)["error"]["message"].get<std::string>().find("expired at 2026-04-15"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(LunalVerifyTest, NotSupportedTcbFails) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_5.dat"),
+                  "--collateral", Collateral(), "--at", "2026-03-31T22:20:07Z"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("[tdx.tcb.not_supported]"), std::string::npos) << r.err;
+}
+
+TEST_F(LunalVerifyTest, AForgedQuoteFails) {
+  testing::TempDir dir;
+  Bytes quote = testing::ReadFileBytes(
+      Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat"));
+  auto view = attest::tdx::ParseQuote(quote);
+  ASSERT_TRUE(view.ok()) << view.error();
+  quote[static_cast<std::size_t>(view->body.mr_td.data() - quote.data())] ^= 1;  // MRTD's 1st byte
+  testing::WriteFile(dir / "forged.dat", AsStringView(quote));
+  auto r = Lunal({"attestation", "verify", "--evidence", (dir / "forged.dat").string(),
+                  "--collateral", Collateral(), "--at", "2026-03-31T22:25:04Z"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("[tdx.quote.signature_invalid]"), std::string::npos) << r.err;
+}
+
+TEST_F(LunalVerifyTest, MissingCollateralIsAUsageError) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("[cli.no_collateral]"), std::string::npos) << r.err;
+}
+
+TEST_F(LunalVerifyTest, GarbageEvidenceIsNamed) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "junk.txt", "not a quote at all");
+  auto r = Lunal({"attestation", "verify", "--evidence", (dir / "junk.txt").string(),
+                  "--collateral", Collateral()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("junk.txt"), std::string::npos) << r.err;
 }
 
 }  // namespace

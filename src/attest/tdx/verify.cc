@@ -39,19 +39,28 @@ std::size_t NonZeroTrailing(ByteSpan trailing) {
 
 }  // namespace
 
-// Verified PCK chains, keyed by the SHA-256 of the chain bytes plus the CRLs that were applied,
-// remembered with the window of as-of times for which the verification holds (every certificate
-// and both CRLs valid). A platform's chain is the same for every quote it produces, so warm
-// verification skips path building and the two certificate signature checks.
+// Per-platform work, cached. A platform's PCK chain is the same in every quote it produces, so
+// the warm path skips PEM/X.509 parsing (keyed by SHA-256 of the chain bytes) and path
+// validation (keyed by the chain and the two CRLs applied, remembered with the window of as-of
+// times in which the result holds: every certificate and both CRLs valid).
+struct Verifier::CachedPlatform {
+  PckChain chain;
+  crypto::PublicKey pck_key;
+  PckExtensions extensions;
+  PckCa ca;
+};
+
 struct Verifier::Cache {
-  struct Entry {
+  struct VerifiedPath {
     Timestamp valid_from;
     Timestamp valid_until;  // exclusive
     std::string description;
   };
-  std::mutex mu;
-  std::map<Bytes, Entry> chains;
   static constexpr std::size_t kMaxEntries = 4096;
+
+  std::mutex mu;
+  std::map<Bytes, std::shared_ptr<const CachedPlatform>> platforms;
+  std::map<Bytes, VerifiedPath> paths;
 };
 
 Verifier::Verifier(std::shared_ptr<const CollateralPool> pool,
@@ -82,15 +91,6 @@ Result<crypto::VerifiedChain> VerifyPckPath(const PckChain& chain,
   return verified;
 }
 
-// The cache key: chain bytes and the identity of the CRLs used.
-Bytes ChainKey(const QuoteView& quote, const SelectedCollateral& c) {
-  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
-  h.Update(quote.pck_cert_chain_data);
-  h.Update(c.root_ca_crl.Sha256OfDer());
-  h.Update(c.pck_crl.Sha256OfDer());
-  return h.Finish();
-}
-
 // The window of as-of times in which a verified path stays valid.
 std::pair<Timestamp, Timestamp> ValidityWindow(const crypto::VerifiedChain& chain,
                                                const SelectedCollateral& c) {
@@ -109,6 +109,59 @@ std::pair<Timestamp, Timestamp> ValidityWindow(const crypto::VerifiedChain& chai
 
 }  // namespace
 
+Result<std::shared_ptr<const Verifier::CachedPlatform>> Verifier::PlatformOf(
+    const QuoteView& quote) const {
+  auto digest = crypto::Sha256(quote.pck_cert_chain_data);
+  Bytes key(digest.begin(), digest.end());
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->platforms.find(key);
+    if (it != cache_->platforms.end()) return it->second;
+  }
+  LUNAL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
+  auto extension = chain.leaf.Extension(kSgxExtensionOid);
+  if (!extension) {
+    return VerificationFailed("tdx.pck.no_sgx_extension",
+                              "the PCK certificate has no SGX extension ({})", kSgxExtensionOid);
+  }
+  LUNAL_ASSIGN_OR_RETURN(PckExtensions extensions, ParsePckExtensions(*extension));
+  LUNAL_ASSIGN_OR_RETURN(PckCa ca, PckCaFromIssuerName(chain.leaf.IssuerName()));
+  LUNAL_ASSIGN_OR_RETURN(crypto::PublicKey pck_key, chain.leaf.PublicKey());
+  auto platform = std::make_shared<const CachedPlatform>(
+      CachedPlatform{std::move(chain), std::move(pck_key), extensions, ca});
+  std::lock_guard lock(cache_->mu);
+  if (cache_->platforms.size() >= Cache::kMaxEntries) cache_->platforms.clear();
+  cache_->platforms[key] = platform;
+  return platform;
+}
+
+Result<std::string> Verifier::VerifiedPathOf(const QuoteView& quote,
+                                             const CachedPlatform& platform,
+                                             const SelectedCollateral& collateral,
+                                             Timestamp as_of) const {
+  crypto::Hasher hasher(crypto::DigestAlgorithm::kSha256);
+  hasher.Update(quote.pck_cert_chain_data);
+  hasher.Update(collateral.root_ca_crl.Sha256OfDer());
+  hasher.Update(collateral.pck_crl.Sha256OfDer());
+  Bytes key = hasher.Finish();
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->paths.find(key);
+    if (it != cache_->paths.end() && it->second.valid_from <= as_of &&
+        as_of < it->second.valid_until) {
+      return it->second.description;
+    }
+  }
+  LUNAL_ASSIGN_OR_RETURN(crypto::VerifiedChain path,
+                         VerifyPckPath(platform.chain, collateral, anchors_, as_of));
+  auto [from, until] = ValidityWindow(path, collateral);
+  std::string description = path.Describe();
+  std::lock_guard lock(cache_->mu);
+  if (cache_->paths.size() >= Cache::kMaxEntries) cache_->paths.clear();
+  cache_->paths[key] = {from, until, description};
+  return description;
+}
+
 Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& options) const {
   TdxVerification out;
   out.as_of = options.as_of;
@@ -121,52 +174,28 @@ Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& op
   LUNAL_RETURN_IF_ERROR(VerifyQuoteSignature(quote));
 
   // 4. PCK chain, SGX extension, issuing CA.
-  LUNAL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
-  auto extension = chain.leaf.Extension(kSgxExtensionOid);
-  if (!extension) {
-    return VerificationFailed("tdx.pck.no_sgx_extension",
-                              "the PCK certificate has no SGX extension ({})", kSgxExtensionOid);
-  }
-  LUNAL_ASSIGN_OR_RETURN(out.pck, ParsePckExtensions(*extension));
-  LUNAL_ASSIGN_OR_RETURN(out.pck_ca, PckCaFromIssuerName(chain.leaf.IssuerName()));
+  LUNAL_ASSIGN_OR_RETURN(std::shared_ptr<const CachedPlatform> platform, PlatformOf(quote));
+  out.pck = platform->extensions;
+  out.pck_ca = platform->ca;
 
   // 5. Collateral valid at as_of.
   LUNAL_ASSIGN_OR_RETURN(SelectedCollateral collateral,
                          pool_->Select(out.pck.fmspc, out.pck_ca, options.as_of));
 
-  // 6. PCK chain to the pinned root with CRLs (cached per chain and CRL pair).
-  Bytes key = ChainKey(quote, collateral);
-  bool cached = false;
-  {
-    std::lock_guard lock(cache_->mu);
-    auto it = cache_->chains.find(key);
-    if (it != cache_->chains.end() && it->second.valid_from <= options.as_of &&
-        options.as_of < it->second.valid_until) {
-      out.certificate_chain = it->second.description;
-      cached = true;
-    }
-  }
-  if (!cached) {
-    LUNAL_ASSIGN_OR_RETURN(crypto::VerifiedChain path,
-                           VerifyPckPath(chain, collateral, anchors_, options.as_of));
-    out.certificate_chain = path.Describe();
-    auto [from, until] = ValidityWindow(path, collateral);
-    std::lock_guard lock(cache_->mu);
-    if (cache_->chains.size() >= Cache::kMaxEntries) cache_->chains.clear();
-    cache_->chains[key] = {from, until, out.certificate_chain};
-  }
+  // 6. PCK chain to the pinned root with CRLs.
+  LUNAL_ASSIGN_OR_RETURN(out.certificate_chain,
+                         VerifiedPathOf(quote, *platform, collateral, options.as_of));
 
   // 7-8. The PCK key signed the QE report, which certifies the attestation key.
-  LUNAL_ASSIGN_OR_RETURN(crypto::PublicKey pck_key, chain.leaf.PublicKey());
-  LUNAL_RETURN_IF_ERROR(VerifyQeReportSignature(quote, pck_key));
+  LUNAL_RETURN_IF_ERROR(VerifyQeReportSignature(quote, platform->pck_key));
   LUNAL_RETURN_IF_ERROR(VerifyAttestationKeyBinding(quote));
 
   // 9-12. QE identity; the platform TCB level (EvaluatePlatformTcb first checks that the TCB
   // Info is for this FMSPC and PCE-ID); the converged status.
   const TcbInfo& tcb_info = *collateral.tcb_info;
   LUNAL_ASSIGN_OR_RETURN(QeMatch qe, EvaluateQeIdentity(*collateral.qe_identity, quote.qe_report));
-  LUNAL_ASSIGN_OR_RETURN(TcbMatch platform, EvaluatePlatformTcb(tcb_info, out.pck, quote));
-  out.tcb = ConvergeTcbStatus(platform, qe);
+  LUNAL_ASSIGN_OR_RETURN(TcbMatch tcb_match, EvaluatePlatformTcb(tcb_info, out.pck, quote));
+  out.tcb = ConvergeTcbStatus(tcb_match, qe);
   out.tcb_evaluation_data_number = tcb_info.tcb_evaluation_data_number;
   out.collateral_valid_until = collateral.valid_until;
   out.qe_isv_svn = quote.qe_report.isv_svn;

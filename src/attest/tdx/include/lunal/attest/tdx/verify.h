@@ -77,6 +77,14 @@ class Verifier {
 
  private:
   struct Cache;
+  struct CachedPlatform;
+  // Step 4, cached per PCK chain: parsed chain, PCK key, SGX extension, issuing CA.
+  Result<std::shared_ptr<const CachedPlatform>> PlatformOf(const QuoteView& quote) const;
+  // Step 6, cached per (chain, CRLs) for the window in which the path stays valid; returns
+  // VerifiedChain::Describe().
+  Result<std::string> VerifiedPathOf(const QuoteView& quote, const CachedPlatform& platform,
+                                     const SelectedCollateral& collateral, Timestamp as_of) const;
+
   std::shared_ptr<const CollateralPool> pool_;
   std::vector<crypto::TrustAnchor> anchors_;
   std::unique_ptr<Cache> cache_;
