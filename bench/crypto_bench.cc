@@ -36,8 +36,7 @@ double OpenSslVerifyRate(const std::string& alg, const std::string& curve_name) 
 
 // `openssl speed -evp sha256 -bytes N` ends with "sha256  <k-bytes-per-second>k".
 double OpenSslSha256MiBps() {
-  std::string out =
-      Capture("openssl speed -seconds 2 -bytes 1048576 -evp sha256 2>/dev/null");
+  std::string out = Capture("openssl speed -seconds 2 -bytes 1048576 -evp sha256 2>/dev/null");
   std::regex line("sha256\\s+([0-9.]+)k");
   std::smatch m;
   if (!std::regex_search(out, m, line)) return 0;

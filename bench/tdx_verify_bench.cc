@@ -60,11 +60,11 @@ int main() {
   const fs::path evidence = SharedDir() / "evidence";
   const fs::path collateral = evidence / "collateral/intel";
   std::vector<Sample> samples;
-  for (auto [path, at] : {std::pair{"go-tdx-guest/testing/testdata/quote_v5_sample.dat",
-                                    "2026-03-31T22:20:07Z"},
-                          std::pair{"lunal-attestation-rs/crates/attestation/test_data/"
-                                    "tdx_quote_4.dat",
-                                    "2026-03-31T22:25:04Z"}}) {
+  for (auto [path, at] :
+       {std::pair{"go-tdx-guest/testing/testdata/quote_v5_sample.dat", "2026-03-31T22:20:07Z"},
+        std::pair{"lunal-attestation-rs/crates/attestation/test_data/"
+                  "tdx_quote_4.dat",
+                  "2026-03-31T22:25:04Z"}}) {
     auto decoded = tdx::DecodeQuoteContainer(ReadFile(evidence / path));
     if (!decoded.ok()) return std::fprintf(stderr, "%s: cannot read\n", path), 1;
     samples.push_back({decoded->quote, *ParseRfc3339(at)});

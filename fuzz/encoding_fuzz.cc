@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   using P = lunal::Base64DecodeOptions::Padding;
   for (auto alphabet : {lunal::Base64Alphabet::kStandard, lunal::Base64Alphabet::kUrl}) {
-    auto b64 = lunal::Base64Decode(text, {.alphabet = alphabet, .padding = P::kOptional,
-                                          .ignore_whitespace = true});
+    auto b64 = lunal::Base64Decode(
+        text, {.alphabet = alphabet, .padding = P::kOptional, .ignore_whitespace = true});
     if (!b64.ok()) continue;
     auto again = lunal::Base64Decode(lunal::Base64Encode(*b64, alphabet), {.alphabet = alphabet});
     if (!again.ok() || *again != *b64) std::abort();

@@ -1,8 +1,8 @@
 #include "lunal/cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,16 +49,16 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
       "  lunal attestation verify --evidence report.bin --cert vcek.der --json\n"
       "Without --at, verification uses the current time; expired collateral is named with its\n"
       "expiry date. OutOfDate TCBs verify with a warning: policy decides whether to accept them.\n"
-      "Exit status: 0 verified, 1 not verified (any failed check, expired collateral), 2 bad usage.");
+      "Exit status: 0 verified, 1 not verified (any failed check, expired collateral), 2 bad "
+      "usage.");
   return cmd;
 }
 
 }  // namespace
 
 int RunLunal(int argc, char** argv) {
-  CLI::App app(
-      "lunal: deploy code into Trusted Execution Environments and prove what runs there.",
-      "lunal");
+  CLI::App app("lunal: deploy code into Trusted Execution Environments and prove what runs there.",
+               "lunal");
   app.fallthrough();  // global flags such as --json may follow the subcommand
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("lunal {}", kVersion));

@@ -58,9 +58,9 @@ Result<std::shared_ptr<const tdx::CollateralPool>> LoadPool(const std::vector<st
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
       std::ifstream in(file, std::ios::binary);
-      inputs.push_back({.name = file.string(),
-                        .bytes = Bytes((std::istreambuf_iterator<char>(in)),
-                                       std::istreambuf_iterator<char>())});
+      inputs.push_back(
+          {.name = file.string(),
+           .bytes = Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())});
     }
   }
   return tdx::CollateralPool::Build(std::move(inputs));
@@ -71,11 +71,12 @@ std::string Short(const Bytes& b) { return HexEncode(b); }
 void PrintHuman(const tdx::TdxVerification& v, std::string_view container) {
   bool up_to_date = v.tcb.status == tdx::TcbStatus::kUpToDate;
   fmt::print("{} Quote verified: Intel TDX (quote v{}, {}, {} container)\n",
-             up_to_date ? "✅" : "⚠️ ", v.quote_version, tdx::BodyTypeName(v.body_type), container);
+             up_to_date ? "✅" : "⚠️ ", v.quote_version, tdx::BodyTypeName(v.body_type),
+             container);
   fmt::print("TCB status:        {}{}\n", tdx::TcbStatusName(v.tcb.status),
-             v.tcb.advisory_ids.empty() ? ""
-                                        : fmt::format(" (advisories: {})",
-                                                      fmt::join(v.tcb.advisory_ids, ", ")));
+             v.tcb.advisory_ids.empty()
+                 ? ""
+                 : fmt::format(" (advisories: {})", fmt::join(v.tcb.advisory_ids, ", ")));
   fmt::print("QE identity:       {}\n", tdx::TcbStatusName(v.tcb.qe_status));
   fmt::print("Certificate chain: {}\n", v.certificate_chain);
   fmt::print("Collateral:        TCB evaluation data number {}, valid until {}\n",
@@ -87,10 +88,12 @@ void PrintHuman(const tdx::TdxVerification& v, std::string_view container) {
   fmt::print("TD attributes:     {}{}\n", fmt::join(v.td_attribute_flags, ", "),
              v.td_attribute_flags.empty() ? "(none)" : "");
   if (v.debug) {
-    fmt::print("⚠️  The TD is debuggable: its memory is not private. A default policy rejects it.\n");
+    fmt::print(
+        "⚠️  The TD is debuggable: its memory is not private. A default policy rejects it.\n");
   }
   if (!up_to_date) {
-    fmt::print("⚠️  The platform's TCB is not up to date; a policy decides whether to accept it.\n");
+    fmt::print(
+        "⚠️  The platform's TCB is not up to date; a policy decides whether to accept it.\n");
   }
   if (v.trailing_bytes > 0) {
     fmt::print("⚠️  {} unsigned bytes after the quote were ignored.\n", v.trailing_bytes);

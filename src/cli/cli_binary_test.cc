@@ -54,8 +54,7 @@ TEST(LunalBinaryTest, UnknownFlagIsAUsageErrorInJsonToo) {
 TEST(LunalBinaryTest, MissingEvidenceFileNamesTheFlagAndPath) {
   auto r = Lunal({"attestation", "verify", "--evidence", "/nonexistent/quote.dat"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err,
-            "error: --evidence /nonexistent/quote.dat: no such file [cli.file_not_found]\n");
+  EXPECT_EQ(r.err, "error: --evidence /nonexistent/quote.dat: no such file [cli.file_not_found]\n");
 }
 
 TEST(LunalBinaryTest, BadAsOfTimeIsRejectedWithPosition) {

@@ -6,20 +6,27 @@ namespace lunal::cli {
 
 ExitCode ExitCodeFor(Code code) {
   switch (code) {
-    case Code::kOk: return kExitOk;
+    case Code::kOk:
+      return kExitOk;
     case Code::kVerificationFailed:
     case Code::kPolicyViolation:
-    case Code::kConflict: return kExitFailed;
+    case Code::kConflict:
+      return kExitFailed;
     case Code::kInvalidArgument:
     case Code::kMalformed:
     case Code::kUnsupported:
-    case Code::kResourceExhausted: return kExitUsage;
+    case Code::kResourceExhausted:
+      return kExitUsage;
     case Code::kUnavailable:
-    case Code::kDeadlineExceeded: return kExitUnavailable;
+    case Code::kDeadlineExceeded:
+      return kExitUnavailable;
     case Code::kUnauthenticated:
-    case Code::kPermissionDenied: return kExitDenied;
-    case Code::kNotFound: return kExitNotFound;
-    case Code::kInternal: return kExitInternal;
+    case Code::kPermissionDenied:
+      return kExitDenied;
+    case Code::kNotFound:
+      return kExitNotFound;
+    case Code::kInternal:
+      return kExitInternal;
   }
   return kExitInternal;
 }

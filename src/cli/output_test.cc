@@ -53,8 +53,8 @@ TEST(ReportErrorTest, JsonGoesToStdoutInTheApiShape) {
 
 TEST(ReportErrorTest, HumanLineNamesMessageAndReason) {
   std::FILE* human = std::tmpfile();
-  int code = ReportError(NotFound("deployment.not_found", "no deployment \"web\""), false, human,
-                         stdout);
+  int code =
+      ReportError(NotFound("deployment.not_found", "no deployment \"web\""), false, human, stdout);
   EXPECT_EQ(code, 5);
   std::rewind(human);
   char buf[256] = {};

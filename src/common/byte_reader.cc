@@ -81,8 +81,8 @@ Result<ByteReader> ByteReader::Sub(std::size_t n, std::string_view field) {
 
 Status ByteReader::ExpectEnd(std::string_view field) const {
   if (remaining() == 0) return Status();
-  return Malformed(fmt::format("{}.trailing_bytes", field),
-                   "{}: {} unexpected bytes at offset {}", field, remaining(), offset());
+  return Malformed(fmt::format("{}.trailing_bytes", field), "{}: {} unexpected bytes at offset {}",
+                   field, remaining(), offset());
 }
 
 }  // namespace lunal

@@ -100,8 +100,7 @@ std::string Base64Encode(ByteSpan bytes, Base64Alphabet alphabet, bool pad) {
 }
 
 Result<Bytes> Base64Decode(std::string_view text, const Base64DecodeOptions& options) {
-  const auto& reverse =
-      options.alphabet == Base64Alphabet::kUrl ? kUrlReverse : kStandardReverse;
+  const auto& reverse = options.alphabet == Base64Alphabet::kUrl ? kUrlReverse : kStandardReverse;
   using Padding = Base64DecodeOptions::Padding;
 
   Bytes out;
@@ -142,8 +141,7 @@ Result<Bytes> Base64Decode(std::string_view text, const Base64DecodeOptions& opt
   std::size_t tail = symbols % 4;
   if (tail == 1) {
     return Malformed("base64.bad_length",
-                     "{} base64 characters: a final group of one character is impossible",
-                     symbols);
+                     "{} base64 characters: a final group of one character is impossible", symbols);
   }
   std::size_t expected_padding = tail == 0 ? 0 : 4 - tail;
   if (padding != 0 && padding != expected_padding) {

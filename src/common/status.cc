@@ -10,20 +10,34 @@ namespace lunal {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kMalformed: return "malformed";
-    case Code::kUnsupported: return "unsupported";
-    case Code::kVerificationFailed: return "verification_failed";
-    case Code::kPolicyViolation: return "policy_violation";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kNotFound: return "not_found";
-    case Code::kPermissionDenied: return "permission_denied";
-    case Code::kUnauthenticated: return "unauthenticated";
-    case Code::kConflict: return "conflict";
-    case Code::kResourceExhausted: return "resource_exhausted";
-    case Code::kDeadlineExceeded: return "deadline_exceeded";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kMalformed:
+      return "malformed";
+    case Code::kUnsupported:
+      return "unsupported";
+    case Code::kVerificationFailed:
+      return "verification_failed";
+    case Code::kPolicyViolation:
+      return "policy_violation";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kPermissionDenied:
+      return "permission_denied";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kResourceExhausted:
+      return "resource_exhausted";
+    case Code::kDeadlineExceeded:
+      return "deadline_exceeded";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -72,9 +86,7 @@ bool operator==(const Status& a, const Status& b) {
          a.rep_->message == b.rep_->message;
 }
 
-std::ostream& operator<<(std::ostream& os, const Status& status) {
-  return os << status.ToString();
-}
+std::ostream& operator<<(std::ostream& os, const Status& status) { return os << status.ToString(); }
 
 namespace internal {
 void ResultAccessFailure(const char* what, const Status* status) {

@@ -18,8 +18,8 @@ bool ReadDigits(std::string_view s, std::size_t pos, std::size_t width, int* out
 }
 
 Status SyntaxError(std::string_view text, std::size_t pos, std::string_view expected) {
-  return Malformed("time.rfc3339.syntax", "invalid RFC 3339 time \"{}\": expected {} at position {}",
-                   text, expected, pos);
+  return Malformed("time.rfc3339.syntax",
+                   "invalid RFC 3339 time \"{}\": expected {} at position {}", text, expected, pos);
 }
 
 }  // namespace
@@ -35,8 +35,8 @@ Result<Timestamp> ParseRfc3339(std::string_view text) {
     char separator_after;
   };
   const Field fields[] = {
-      {0, 4, &year, "4-digit year", '-'},     {5, 2, &month, "2-digit month", '-'},
-      {8, 2, &day, "2-digit day", 'T'},       {11, 2, &hour, "2-digit hour", ':'},
+      {0, 4, &year, "4-digit year", '-'},      {5, 2, &month, "2-digit month", '-'},
+      {8, 2, &day, "2-digit day", 'T'},        {11, 2, &hour, "2-digit hour", ':'},
       {14, 2, &minute, "2-digit minute", ':'}, {17, 2, &second, "2-digit second", '\0'},
   };
   for (const Field& f : fields) {
@@ -103,9 +103,10 @@ std::string FormatRfc3339(Timestamp t) {
   auto day_start = floor<days>(t);
   year_month_day ymd{day_start};
   hh_mm_ss<microseconds> tod{t - day_start};
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                                tod.hours().count(), tod.minutes().count(), tod.seconds().count());
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  tod.hours().count(), tod.minutes().count(), tod.seconds().count());
   auto frac = tod.subseconds().count();
   if (frac != 0) {
     std::string digits = fmt::format("{:06}", frac);
@@ -118,8 +119,7 @@ std::string FormatRfc3339(Timestamp t) {
 }
 
 Timestamp SystemClock::Now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
 const SystemClock& SystemClock::Instance() {

@@ -3,9 +3,9 @@
 //
 // Configuration conventions (DESIGN.md): flags, then LUNALD_* environment variables, then the
 // YAML file given by --config. Logs go to stderr as text or JSON lines (--log-format).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "lunal/cli/output.h"

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -94,8 +94,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const ProcessOpti
   ProcessResult result;
   if (argv.empty()) return result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) ||
-      ::pipe2(err_pipe, O_CLOEXEC)) {
+  if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC)) {
     ADD_FAILURE() << "pipe failed";
     return result;
   }

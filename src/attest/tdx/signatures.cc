@@ -28,8 +28,8 @@ Status VerifyQuoteSignature(const QuoteView& quote) {
                               "the attestation key is not a P-256 public key: {}",
                               key.error().message());
   }
-  Status s = crypto::VerifyEcdsaRaw(*key, DigestAlgorithm::kSha256, quote.signed_region,
-                                    quote.signature);
+  Status s =
+      crypto::VerifyEcdsaRaw(*key, DigestAlgorithm::kSha256, quote.signed_region, quote.signature);
   if (!s.ok()) {
     return VerificationFailed("tdx.quote.signature_invalid",
                               "the quote signature over the header and TD report body does not "

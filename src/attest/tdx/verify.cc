@@ -135,8 +135,7 @@ Result<std::shared_ptr<const Verifier::CachedPlatform>> Verifier::PlatformOf(
   return platform;
 }
 
-Result<std::string> Verifier::VerifiedPathOf(const QuoteView& quote,
-                                             const CachedPlatform& platform,
+Result<std::string> Verifier::VerifiedPathOf(const QuoteView& quote, const CachedPlatform& platform,
                                              const SelectedCollateral& collateral,
                                              Timestamp as_of) const {
   crypto::Hasher hasher(crypto::DigestAlgorithm::kSha256);
@@ -203,8 +202,8 @@ Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& op
   // 13. REPORT_DATA, when the caller knows what it must be.
   if (options.expected_report_data &&
       !ConstantTimeEqual(*options.expected_report_data, quote.body.report_data)) {
-    return VerificationFailed("tdx.report_data.mismatch",
-                              "REPORT_DATA is {}, expected {}", HexEncode(quote.body.report_data),
+    return VerificationFailed("tdx.report_data.mismatch", "REPORT_DATA is {}, expected {}",
+                              HexEncode(quote.body.report_data),
                               HexEncode(*options.expected_report_data));
   }
 
@@ -231,7 +230,8 @@ Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& op
 }
 
 Json TdxVerification::ToJson() const {
-  Json attributes = {{"debug", debug}, {"raw", fmt::format("{:016x}", td_attributes)},
+  Json attributes = {{"debug", debug},
+                     {"raw", fmt::format("{:016x}", td_attributes)},
                      {"flags", td_attribute_flags}};
   Json measurements = {
       {"mr_td", HexEncode(mr_td)},
@@ -263,12 +263,17 @@ Json TdxVerification::ToJson() const {
   };
   if (tcb.tdx_module_status) platform["tdx_module_status"] = TcbStatusName(*tcb.tdx_module_status);
   Json out = {
-      {"tee", {{"type", "tdx"}, {"simulated", false}, {"quote_version", quote_version},
-               {"body_type", BodyTypeName(body_type)}}},
+      {"tee",
+       {{"type", "tdx"},
+        {"simulated", false},
+        {"quote_version", quote_version},
+        {"body_type", BodyTypeName(body_type)}}},
       {"measurements", measurements},
       {"platform_verification", platform},
   };
-  if (trailing_bytes > 0) out["warnings"] = {fmt::format("{} unsigned bytes after the quote were ignored", trailing_bytes)};
+  if (trailing_bytes > 0)
+    out["warnings"] = {
+        fmt::format("{} unsigned bytes after the quote were ignored", trailing_bytes)};
   return out;
 }
 

@@ -29,8 +29,8 @@ const Row kRows[] = {
      nullptr, "OutOfDate", "705ee9381b8633a9", true},
     {"lunal-attestation-rs/crates/attestation/test_data/tdx_quote_5.dat", "2026-03-31T22:20:07Z",
      "tdx.tcb.not_supported", nullptr, "dfba221b48a22af8", false},
-    {"lunal-attestation-rs/crates/attestation/test_data/tdx_quote_live.dat",
-     "2026-03-31T22:25:04Z", "tdx.collateral.expired", nullptr, "eea8b6a814569a52", false},
+    {"lunal-attestation-rs/crates/attestation/test_data/tdx_quote_live.dat", "2026-03-31T22:25:04Z",
+     "tdx.collateral.expired", nullptr, "eea8b6a814569a52", false},
     {"lunal-attestation-rs/crates/attestation/test_data/az_tdx/td-quote.bin",
      "2025-10-01T00:34:24Z", nullptr, "OutOfDate", "024a32b070383331", false},
     {"lunal-attestation-rs/crates/attestation/test_data/az_tdx/evidence-v1.json",
@@ -59,8 +59,8 @@ void PrintTo(const Row& row, std::ostream* os) { *os << row.path; }
 
 std::shared_ptr<const CollateralPool> SharedPool() {
   static auto pool = [] {
-    auto loaded = CollateralPool::LoadDirectory(lunal::testing::SharedDir() /
-                                                "evidence/collateral/intel");
+    auto loaded =
+        CollateralPool::LoadDirectory(lunal::testing::SharedDir() / "evidence/collateral/intel");
     EXPECT_TRUE(loaded.ok()) << loaded.error();
     return loaded.ok() ? *loaded : nullptr;
   }();

@@ -35,7 +35,7 @@ class ByteReader {
   explicit ByteReader(ByteSpan data, std::size_t base_offset = 0)
       : data_(data), base_offset_(base_offset) {}
 
-  std::size_t position() const { return position_; }             // within this reader
+  std::size_t position() const { return position_; }               // within this reader
   std::size_t offset() const { return base_offset_ + position_; }  // within the outer buffer
   std::size_t remaining() const { return data_.size() - position_; }
   std::size_t size() const { return data_.size(); }

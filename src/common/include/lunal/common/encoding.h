@@ -47,8 +47,8 @@ inline std::string Base64UrlEncode(ByteSpan bytes) {
   return Base64Encode(bytes, Base64Alphabet::kUrl, /*pad=*/false);
 }
 inline Result<Bytes> Base64UrlDecode(std::string_view text) {
-  return Base64Decode(text, {.alphabet = Base64Alphabet::kUrl,
-                             .padding = Base64DecodeOptions::Padding::kOptional});
+  return Base64Decode(
+      text, {.alphabet = Base64Alphabet::kUrl, .padding = Base64DecodeOptions::Padding::kOptional});
 }
 
 }  // namespace lunal

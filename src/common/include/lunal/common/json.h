@@ -6,9 +6,8 @@
 //   invalid_argument [json.wrong_type]: tcbInfo.tcbLevels[2].tcbStatus: expected string, got number
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +36,8 @@ Result<std::string> CanonicalJson(const Json& value);
 // Typed access to a member of `object`, which is found at `path` ("" for the root) so that errors
 // name "path.key". Missing → kMalformed json.missing_field; wrong type → kMalformed
 // json.wrong_type; `object` not an object → json.wrong_type.
-Result<std::string> JsonString(const Json& object, std::string_view key, std::string_view path = "");
+Result<std::string> JsonString(const Json& object, std::string_view key,
+                               std::string_view path = "");
 Result<std::int64_t> JsonInt(const Json& object, std::string_view key, std::string_view path = "");
 Result<std::uint64_t> JsonUint(const Json& object, std::string_view key,
                                std::string_view path = "");
@@ -45,8 +45,7 @@ Result<bool> JsonBool(const Json& object, std::string_view key, std::string_view
 // Returned pointers point into `object`.
 Result<const Json*> JsonObject(const Json& object, std::string_view key,
                                std::string_view path = "");
-Result<const Json*> JsonArray(const Json& object, std::string_view key,
-                              std::string_view path = "");
+Result<const Json*> JsonArray(const Json& object, std::string_view key, std::string_view path = "");
 
 // Optional variants: std::nullopt when the key is absent (or null); wrong type is still an error.
 Result<std::optional<std::string>> JsonOptionalString(const Json& object, std::string_view key,

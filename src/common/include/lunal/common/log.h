@@ -4,7 +4,8 @@
 // key/value fields, rendered either as text for people or as one JSON object per line for
 // machines:
 //   text: 2026-11-21T10:00:00.123Z info http.request method=GET path=/healthz status=200
-//   json: {"ts":"2026-11-21T10:00:00.123Z","level":"info","event":"http.request","method":"GET",...}
+//   json:
+//   {"ts":"2026-11-21T10:00:00.123Z","level":"info","event":"http.request","method":"GET",...}
 //
 //   log::Info("http.request", {{"method", "GET"}, {"status", 200}});
 //

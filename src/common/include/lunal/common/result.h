@@ -35,10 +35,9 @@ class [[nodiscard]] Result {
 
   // A value. Implicit, so `return value;` works in a function returning Result<T>.
   template <typename U = T>
-    requires std::is_constructible_v<T, U&&> &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Status>)
-  Result(U&& value) : data_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
+  requires std::is_constructible_v<T, U&&> &&(!std::is_same_v<std::remove_cvref_t<U>, Result>)&&(
+      !std::is_same_v<std::remove_cvref_t<U>, Status>)Result(U&& value)
+      : data_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
 
   // An error. Implicit, so `return Malformed(...);` works. An OK status here is a bug: it is
   // turned into an internal error rather than a Result that has neither value nor error.
@@ -114,10 +113,10 @@ Status AsStatus(const Result<T>& r) {
 #define LUNAL_INTERNAL_CONCAT(a, b) LUNAL_INTERNAL_CONCAT2(a, b)
 
 // Returns the error of `expr` (a Status or a Result<T>) from the enclosing function.
-#define LUNAL_RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                                \
-    ::lunal::Status lunal_status_ = ::lunal::internal::AsStatus(expr);                \
-    if (!lunal_status_.ok()) return lunal_status_;                                    \
+#define LUNAL_RETURN_IF_ERROR(expr)                                    \
+  do {                                                                 \
+    ::lunal::Status lunal_status_ = ::lunal::internal::AsStatus(expr); \
+    if (!lunal_status_.ok()) return lunal_status_;                     \
   } while (false)
 
 // Evaluates `rexpr` (a Result<T>); on error returns it, else moves the value into `lhs`, which

@@ -86,15 +86,15 @@ std::ostream& operator<<(std::ostream& os, const Status& status);
 
 // Constructors for each failure kind. The format arguments are fmt-style:
 //   return Malformed("tdx.header.truncated", "need {} bytes, have {}", need, have);
-#define LUNAL_DEFINE_STATUS_FACTORY(Name, CodeValue)                                  \
-  inline Status Name(std::string reason, std::string message) {                      \
-    return Status(Code::CodeValue, std::move(reason), std::move(message));           \
-  }                                                                                   \
-  template <typename... Args>                                                         \
-    requires(sizeof...(Args) > 0)                                                     \
-  Status Name(std::string reason, fmt::format_string<Args...> format, Args&&... args) { \
-    return Status(Code::CodeValue, std::move(reason),                                 \
-                  fmt::format(format, std::forward<Args>(args)...));                  \
+#define LUNAL_DEFINE_STATUS_FACTORY(Name, CodeValue)                                              \
+  inline Status Name(std::string reason, std::string message) {                                   \
+    return Status(Code::CodeValue, std::move(reason), std::move(message));                        \
+  }                                                                                               \
+  template <typename... Args>                                                                     \
+  requires(sizeof...(Args) > 0) Status Name(std::string reason,                                   \
+                                            fmt::format_string<Args...> format, Args&&... args) { \
+    return Status(Code::CodeValue, std::move(reason),                                             \
+                  fmt::format(format, std::forward<Args>(args)...));                              \
   }
 
 LUNAL_DEFINE_STATUS_FACTORY(InvalidArgument, kInvalidArgument)

@@ -34,12 +34,8 @@ inline std::chrono::sys_seconds ToSeconds(Timestamp t) {
   return std::chrono::floor<std::chrono::seconds>(t);
 }
 inline Timestamp FromSeconds(std::chrono::sys_seconds t) { return Timestamp(t); }
-inline Timestamp FromUnixSeconds(std::int64_t s) {
-  return Timestamp(std::chrono::seconds(s));
-}
-inline std::int64_t ToUnixSeconds(Timestamp t) {
-  return ToSeconds(t).time_since_epoch().count();
-}
+inline Timestamp FromUnixSeconds(std::int64_t s) { return Timestamp(std::chrono::seconds(s)); }
+inline std::int64_t ToUnixSeconds(Timestamp t) { return ToSeconds(t).time_since_epoch().count(); }
 
 // The source of "now". Implementations are thread-safe.
 class Clock {
@@ -64,7 +60,9 @@ class FakeClock final : public Clock {
     return Timestamp(std::chrono::microseconds(now_.load(std::memory_order_relaxed)));
   }
   void Set(Timestamp t) { now_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
-  void Advance(std::chrono::microseconds d) { now_.fetch_add(d.count(), std::memory_order_relaxed); }
+  void Advance(std::chrono::microseconds d) {
+    now_.fetch_add(d.count(), std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<std::int64_t> now_;
