@@ -9,6 +9,7 @@
 
 #include "attestation_verify.h"
 #include "lunal/cli/output.h"
+#include "lunal/cli/parse.h"
 #include "lunal/common/time.h"
 #include "lunal/version.h"
 
@@ -71,17 +72,7 @@ int RunLunal(int argc, char** argv) {
   VerifyFlags verify;
   CLI::App* verify_cmd = AddAttestationCommands(app, verify);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return ReportError(InvalidArgument("cli.usage", "{}", e.what()), global.json);
-  }
+  if (auto exit_now = ParseCommandLine(app, argc, argv, global.json)) return *exit_now;
 
   if (verify_cmd->parsed()) {
     verify.json = global.json;

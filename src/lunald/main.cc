@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lunal/cli/output.h"
+#include "lunal/cli/parse.h"
 #include "lunal/common/log.h"
 #include "lunal/version.h"
 
@@ -51,17 +52,7 @@ int main(int argc, char** argv) {
 
   for (const Role& role : kRoles) app.add_subcommand(role.name, role.description);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return lunal::cli::ReportError(lunal::InvalidArgument("cli.usage", "{}", e.what()), json);
-  }
+  if (auto exit_now = lunal::cli::ParseCommandLine(app, argc, argv, json)) return *exit_now;
 
   auto level = lunal::log::ParseLevel(log_level);
   if (!level.ok()) return lunal::cli::ReportError(level.error().WithContext("--log-level"), json);
