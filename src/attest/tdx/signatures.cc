@@ -21,15 +21,19 @@ Status CheckQeVendor(const QuoteView& quote) {
                      HexEncode(quote.header.qe_vendor_id), HexEncode(layout::kIntelQeVendorId));
 }
 
-Status VerifyQuoteSignature(const QuoteView& quote) {
+Result<crypto::PublicKey> AttestationKeyOf(const QuoteView& quote) {
   auto key = crypto::PublicKey::FromEcPoint(crypto::Curve::kP256, quote.attestation_key);
   if (!key.ok()) {
     return VerificationFailed("tdx.attestation_key.invalid",
                               "the attestation key is not a P-256 public key: {}",
                               key.error().message());
   }
-  Status s =
-      crypto::VerifyEcdsaRaw(*key, DigestAlgorithm::kSha256, quote.signed_region, quote.signature);
+  return key;
+}
+
+Status VerifyQuoteSignature(const QuoteView& quote, const crypto::PublicKey& attestation_key) {
+  Status s = crypto::VerifyEcdsaRaw(attestation_key, DigestAlgorithm::kSha256, quote.signed_region,
+                                    quote.signature);
   if (!s.ok()) {
     return VerificationFailed("tdx.quote.signature_invalid",
                               "the quote signature over the header and TD report body does not "
@@ -37,6 +41,11 @@ Status VerifyQuoteSignature(const QuoteView& quote) {
                               s.message());
   }
   return Status();
+}
+
+Status VerifyQuoteSignature(const QuoteView& quote) {
+  LUNAL_ASSIGN_OR_RETURN(crypto::PublicKey key, AttestationKeyOf(quote));
+  return VerifyQuoteSignature(quote, key);
 }
 
 Status VerifyQeReportSignature(const QuoteView& quote, const crypto::PublicKey& pck_key) {
@@ -55,10 +64,13 @@ Status VerifyQeReportSignature(const QuoteView& quote, const crypto::PublicKey& 
 }
 
 Status VerifyAttestationKeyBinding(const QuoteView& quote) {
-  crypto::Hasher hasher(DigestAlgorithm::kSha256);
-  hasher.Update(quote.attestation_key);
-  hasher.Update(quote.qe_auth_data);
-  Bytes expected = hasher.Finish();
+  // One contiguous buffer and a one-shot digest: this runs for every quote.
+  Bytes signed_bytes;
+  signed_bytes.reserve(quote.attestation_key.size() + quote.qe_auth_data.size());
+  signed_bytes.insert(signed_bytes.end(), quote.attestation_key.begin(),
+                      quote.attestation_key.end());
+  signed_bytes.insert(signed_bytes.end(), quote.qe_auth_data.begin(), quote.qe_auth_data.end());
+  const auto expected = crypto::Sha256(signed_bytes);
   ByteSpan report_data = quote.qe_report.report_data;
   if (!ConstantTimeEqual(report_data.first(32), expected)) {
     return VerificationFailed(

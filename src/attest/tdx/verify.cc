@@ -5,15 +5,17 @@
 //   1. parse the quote (structure only; unsigned trailing bytes are counted, not trusted)
 //   2. the QE vendor is Intel
 //   3. the quote signature by the attestation key over header ‖ body
-//   4. the PCK chain from certification data type 5; the leaf's SGX extension; the issuing CA
-//   5. select collateral valid at as_of for (FMSPC, CA): TCB Info, QE identity, Root CA CRL,
-//      PCK CRL (each verified under the pinned root when the pool was loaded)
-//   6. the PCK chain to the pinned root, with both CRLs, at as_of
+//   4. the PCK chain from certification data type 5, and its issuing CA (Platform/Processor)
+//   5. the Root CA CRL and that CA's PCK CRL valid at as_of (verified under the pinned root
+//      when the pool was loaded)
+//   6. the PCK chain to the pinned root, with both CRLs, at as_of; then, and only then, the
+//      leaf's key and SGX extension (FMSPC, PCE-ID, TCB components) are read
 //   7. the QE report signature by the PCK key
 //   8. the QE report binds the attestation key (SHA-256(key ‖ auth data), zero upper half)
-//   9. QE identity: MRSIGNER, ISVPRODID, masked MISCSELECT/ATTRIBUTES, ISVSVN level
-//  10. the TCB Info is for this FMSPC and PCE-ID
-//  11. platform TCB level (SGX components + PCESVN, then TDX components / module identity)
+//   9. select TCB Info (by the trusted FMSPC) and TD QE identity valid at as_of
+//  10. QE identity: MRSIGNER, ISVPRODID, masked MISCSELECT/ATTRIBUTES, ISVSVN level
+//  11. platform TCB level: TCB Info for this FMSPC and PCE-ID, SGX components + PCESVN, then
+//      TDX components / module identity
 //  12. converged TCB status with advisories
 //  13. REPORT_DATA equals the expected value, when one is given
 #include "lunal/attest/tdx/verify.h"
@@ -42,25 +44,28 @@ std::size_t NonZeroTrailing(ByteSpan trailing) {
 // Per-platform work, cached. A platform's PCK chain is the same in every quote it produces, so
 // the warm path skips PEM/X.509 parsing (keyed by SHA-256 of the chain bytes) and path
 // validation (keyed by the chain and the two CRLs applied, remembered with the window of as-of
-// times in which the result holds: every certificate and both CRLs valid).
-struct Verifier::CachedPlatform {
+// times in which the result holds: every certificate and both CRLs valid). Nothing read from the
+// leaf (its key, its SGX extension) is used before its path has been validated.
+struct Verifier::UntrustedPlatform {
+  Bytes chain_digest;  // SHA-256 of the chain bytes as carried in the quote
   PckChain chain;
+  PckCa ca;  // from the leaf's issuer name: only picks which PCK CRL to apply
+};
+
+struct Verifier::TrustedPlatform {
+  Timestamp valid_from;
+  Timestamp valid_until;  // exclusive
+  std::string description;
   crypto::PublicKey pck_key;
   PckExtensions extensions;
-  PckCa ca;
 };
 
 struct Verifier::Cache {
-  struct VerifiedPath {
-    Timestamp valid_from;
-    Timestamp valid_until;  // exclusive
-    std::string description;
-  };
   static constexpr std::size_t kMaxEntries = 4096;
-
   std::mutex mu;
-  std::map<Bytes, std::shared_ptr<const CachedPlatform>> platforms;
-  std::map<Bytes, VerifiedPath> paths;
+  std::map<Bytes, std::shared_ptr<const UntrustedPlatform>> parsed;
+  std::map<Bytes, std::shared_ptr<const TrustedPlatform>> trusted;
+  std::map<Bytes, crypto::PublicKey> attestation_keys;  // imported P-256 keys by x‖y
 };
 
 Verifier::Verifier(std::shared_ptr<const CollateralPool> pool,
@@ -71,20 +76,20 @@ Verifier::~Verifier() = default;
 
 namespace {
 
-// Step 6, uncached: OpenSSL path validation with both CRLs required.
-Result<crypto::VerifiedChain> VerifyPckPath(const PckChain& chain,
-                                            const SelectedCollateral& collateral,
+// OpenSSL path validation with both CRLs required. crypto's reasons are kept under the TDX
+// namespace (crypto.chain.revoked → tdx.pck_chain.revoked).
+Result<crypto::VerifiedChain> VerifyPckPath(const PckChain& chain, const crypto::Crl& root_ca_crl,
+                                            const crypto::Crl& pck_crl,
                                             std::span<const crypto::TrustAnchor> anchors,
                                             Timestamp as_of) {
   crypto::ChainOptions options{
       .as_of = ToSeconds(as_of),
-      .crls = {collateral.root_ca_crl, collateral.pck_crl},
+      .crls = {root_ca_crl, pck_crl},
       .crl_policy = crypto::ChainOptions::CrlPolicy::kRequireForEveryIssuer,
   };
   auto verified = crypto::VerifyChain(chain.leaf, chain.issuers, anchors, options);
   if (!verified.ok()) {
     const Status& e = verified.error();
-    // Keep crypto's precise reason visible under the TDX namespace.
     std::string reason = "tdx.pck_chain." + e.reason().substr(e.reason().rfind('.') + 1);
     return Status(e.code(), reason, fmt::format("PCK certificate chain: {}", e.message()));
   }
@@ -93,72 +98,99 @@ Result<crypto::VerifiedChain> VerifyPckPath(const PckChain& chain,
 
 // The window of as-of times in which a verified path stays valid.
 std::pair<Timestamp, Timestamp> ValidityWindow(const crypto::VerifiedChain& chain,
-                                               const SelectedCollateral& c) {
+                                               const crypto::Crl& root_ca_crl,
+                                               const crypto::Crl& pck_crl) {
   Timestamp from = Timestamp::min();
   Timestamp until = Timestamp::max();
   for (const auto& cert : chain.path) {
     from = std::max(from, FromSeconds(cert.NotBefore()));
     until = std::min(until, FromSeconds(cert.NotAfter()));
   }
-  for (const crypto::Crl* crl : {&c.root_ca_crl, &c.pck_crl}) {
+  for (const crypto::Crl* crl : {&root_ca_crl, &pck_crl}) {
     from = std::max(from, FromSeconds(crl->ThisUpdate()));
     if (auto next = crl->NextUpdate()) until = std::min(until, FromSeconds(*next));
   }
   return {from, until};
 }
 
-}  // namespace
-
-Result<std::shared_ptr<const Verifier::CachedPlatform>> Verifier::PlatformOf(
-    const QuoteView& quote) const {
-  auto digest = crypto::Sha256(quote.pck_cert_chain_data);
-  Bytes key(digest.begin(), digest.end());
-  {
-    std::lock_guard lock(cache_->mu);
-    auto it = cache_->platforms.find(key);
-    if (it != cache_->platforms.end()) return it->second;
+// What a validated leaf tells us: its key and its SGX extension.
+Result<std::pair<crypto::PublicKey, PckExtensions>> ReadTrustedLeaf(
+    const crypto::Certificate& leaf) {
+  auto key = leaf.PublicKey();
+  if (!key.ok()) {
+    return VerificationFailed("tdx.pck.key_invalid", "the PCK certificate's key: {}",
+                              key.error().message());
   }
-  LUNAL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
-  auto extension = chain.leaf.Extension(kSgxExtensionOid);
+  auto extension = leaf.Extension(kSgxExtensionOid);
   if (!extension) {
     return VerificationFailed("tdx.pck.no_sgx_extension",
                               "the PCK certificate has no SGX extension ({})", kSgxExtensionOid);
   }
   LUNAL_ASSIGN_OR_RETURN(PckExtensions extensions, ParsePckExtensions(*extension));
-  LUNAL_ASSIGN_OR_RETURN(PckCa ca, PckCaFromIssuerName(chain.leaf.IssuerName()));
-  LUNAL_ASSIGN_OR_RETURN(crypto::PublicKey pck_key, chain.leaf.PublicKey());
-  auto platform = std::make_shared<const CachedPlatform>(
-      CachedPlatform{std::move(chain), std::move(pck_key), extensions, ca});
+  return std::pair{std::move(*key), extensions};
+}
+
+}  // namespace
+
+Result<crypto::PublicKey> Verifier::AttestationKeyFor(const QuoteView& quote) const {
+  Bytes point(quote.attestation_key.begin(), quote.attestation_key.end());
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->attestation_keys.find(point);
+    if (it != cache_->attestation_keys.end()) return it->second.Clone();
+  }
+  LUNAL_ASSIGN_OR_RETURN(crypto::PublicKey key, AttestationKeyOf(quote));
   std::lock_guard lock(cache_->mu);
-  if (cache_->platforms.size() >= Cache::kMaxEntries) cache_->platforms.clear();
-  cache_->platforms[key] = platform;
+  if (cache_->attestation_keys.size() >= Cache::kMaxEntries) cache_->attestation_keys.clear();
+  cache_->attestation_keys.emplace(std::move(point), key.Clone());
+  return key;
+}
+
+Result<std::shared_ptr<const Verifier::UntrustedPlatform>> Verifier::ParsedPlatformOf(
+    const QuoteView& quote) const {
+  auto digest = crypto::Sha256(quote.pck_cert_chain_data);
+  Bytes key(digest.begin(), digest.end());
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->parsed.find(key);
+    if (it != cache_->parsed.end()) return it->second;
+  }
+  LUNAL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote));
+  LUNAL_ASSIGN_OR_RETURN(PckCa ca, PckCaFromIssuerName(chain.leaf.IssuerName()));
+  auto platform =
+      std::make_shared<const UntrustedPlatform>(UntrustedPlatform{key, std::move(chain), ca});
+  std::lock_guard lock(cache_->mu);
+  if (cache_->parsed.size() >= Cache::kMaxEntries) cache_->parsed.clear();
+  cache_->parsed[key] = platform;
   return platform;
 }
 
-Result<std::string> Verifier::VerifiedPathOf(const QuoteView& quote, const CachedPlatform& platform,
-                                             const SelectedCollateral& collateral,
-                                             Timestamp as_of) const {
+Result<std::shared_ptr<const Verifier::TrustedPlatform>> Verifier::TrustedPlatformOf(
+    const UntrustedPlatform& platform, const crypto::Crl& root_ca_crl, const crypto::Crl& pck_crl,
+    Timestamp as_of) const {
   crypto::Hasher hasher(crypto::DigestAlgorithm::kSha256);
-  hasher.Update(quote.pck_cert_chain_data);
-  hasher.Update(collateral.root_ca_crl.Sha256OfDer());
-  hasher.Update(collateral.pck_crl.Sha256OfDer());
+  hasher.Update(platform.chain_digest);
+  hasher.Update(root_ca_crl.Sha256OfDer());
+  hasher.Update(pck_crl.Sha256OfDer());
   Bytes key = hasher.Finish();
   {
     std::lock_guard lock(cache_->mu);
-    auto it = cache_->paths.find(key);
-    if (it != cache_->paths.end() && it->second.valid_from <= as_of &&
-        as_of < it->second.valid_until) {
-      return it->second.description;
+    auto it = cache_->trusted.find(key);
+    if (it != cache_->trusted.end() && it->second->valid_from <= as_of &&
+        as_of < it->second->valid_until) {
+      return it->second;
     }
   }
   LUNAL_ASSIGN_OR_RETURN(crypto::VerifiedChain path,
-                         VerifyPckPath(platform.chain, collateral, anchors_, as_of));
-  auto [from, until] = ValidityWindow(path, collateral);
-  std::string description = path.Describe();
+                         VerifyPckPath(platform.chain, root_ca_crl, pck_crl, anchors_, as_of));
+  LUNAL_ASSIGN_OR_RETURN(auto leaf, ReadTrustedLeaf(platform.chain.leaf));
+  auto [from, until] = ValidityWindow(path, root_ca_crl, pck_crl);
+  auto trusted = std::make_shared<const TrustedPlatform>(
+      TrustedPlatform{from, until, path.Describe(), std::move(leaf.first), leaf.second});
   std::lock_guard lock(cache_->mu);
-  if (cache_->paths.size() >= Cache::kMaxEntries) cache_->paths.clear();
-  cache_->paths[key] = {from, until, description};
-  return description;
+  if (cache_->trusted.size() >= Cache::kMaxEntries) cache_->trusted.clear();
+  cache_->trusted[key] = trusted;
+  return trusted;
 }
 
 Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& options) const {
@@ -170,26 +202,34 @@ Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& op
                          ParseQuote(bytes, {.trailing = ParseOptions::Trailing::kIgnore}));
   // 2-3. Intel's QE; the attestation key signed header ‖ body.
   LUNAL_RETURN_IF_ERROR(CheckQeVendor(quote));
-  LUNAL_RETURN_IF_ERROR(VerifyQuoteSignature(quote));
+  LUNAL_ASSIGN_OR_RETURN(crypto::PublicKey attestation_key, AttestationKeyFor(quote));
+  LUNAL_RETURN_IF_ERROR(VerifyQuoteSignature(quote, attestation_key));
 
-  // 4. PCK chain, SGX extension, issuing CA.
-  LUNAL_ASSIGN_OR_RETURN(std::shared_ptr<const CachedPlatform> platform, PlatformOf(quote));
-  out.pck = platform->extensions;
+  // 4. The PCK chain and its issuing CA (which PCK CRL applies). Untrusted until step 6.
+  LUNAL_ASSIGN_OR_RETURN(std::shared_ptr<const UntrustedPlatform> platform,
+                         ParsedPlatformOf(quote));
   out.pck_ca = platform->ca;
 
-  // 5. Collateral valid at as_of.
+  // 5. The Root CA CRL and the PCK CRL valid at as_of.
+  LUNAL_ASSIGN_OR_RETURN(crypto::Crl root_ca_crl, pool_->SelectRootCaCrl(options.as_of));
+  LUNAL_ASSIGN_OR_RETURN(crypto::Crl pck_crl, pool_->SelectPckCrl(platform->ca, options.as_of));
+
+  // 6. The PCK chain to the pinned root with both CRLs; only now are the leaf's key and SGX
+  // extension (FMSPC, PCE-ID, CPUSVN components, PCESVN) trusted.
+  LUNAL_ASSIGN_OR_RETURN(std::shared_ptr<const TrustedPlatform> trusted,
+                         TrustedPlatformOf(*platform, root_ca_crl, pck_crl, options.as_of));
+  out.pck = trusted->extensions;
+  out.certificate_chain = trusted->description;
+
+  // 7-8. The PCK key signed the QE report, which certifies the attestation key.
+  LUNAL_RETURN_IF_ERROR(VerifyQeReportSignature(quote, trusted->pck_key));
+  LUNAL_RETURN_IF_ERROR(VerifyAttestationKeyBinding(quote));
+
+  // 9. TCB Info for this FMSPC and the TD QE identity, valid at as_of (with the CRLs above).
   LUNAL_ASSIGN_OR_RETURN(SelectedCollateral collateral,
                          pool_->Select(out.pck.fmspc, out.pck_ca, options.as_of));
 
-  // 6. PCK chain to the pinned root with CRLs.
-  LUNAL_ASSIGN_OR_RETURN(out.certificate_chain,
-                         VerifiedPathOf(quote, *platform, collateral, options.as_of));
-
-  // 7-8. The PCK key signed the QE report, which certifies the attestation key.
-  LUNAL_RETURN_IF_ERROR(VerifyQeReportSignature(quote, platform->pck_key));
-  LUNAL_RETURN_IF_ERROR(VerifyAttestationKeyBinding(quote));
-
-  // 9-12. QE identity; the platform TCB level (EvaluatePlatformTcb first checks that the TCB
+  // 10-12. QE identity; the platform TCB level (EvaluatePlatformTcb first checks that the TCB
   // Info is for this FMSPC and PCE-ID); the converged status.
   const TcbInfo& tcb_info = *collateral.tcb_info;
   LUNAL_ASSIGN_OR_RETURN(QeMatch qe, EvaluateQeIdentity(*collateral.qe_identity, quote.qe_report));

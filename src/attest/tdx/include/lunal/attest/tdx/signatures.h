@@ -26,6 +26,11 @@ namespace lunal::attest::tdx {
 // a point on P-256. Reasons: tdx.attestation_key.invalid, tdx.quote.signature_invalid.
 Status VerifyQuoteSignature(const QuoteView& quote);
 
+// The attestation key as a P-256 public key (reason tdx.attestation_key.invalid), and step 1
+// with a key already imported (the verifier caches keys: a QE keeps its key across quotes).
+Result<crypto::PublicKey> AttestationKeyOf(const QuoteView& quote);
+Status VerifyQuoteSignature(const QuoteView& quote, const crypto::PublicKey& attestation_key);
+
 // Step 2. The QE report signature: ECDSA P-256 / SHA-256 by the PCK certificate's key over the
 // 384-byte QE report. Reasons: tdx.pck.key_not_p256, tdx.qe_report.signature_invalid.
 Status VerifyQeReportSignature(const QuoteView& quote, const crypto::PublicKey& pck_key);

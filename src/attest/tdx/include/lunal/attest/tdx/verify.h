@@ -77,13 +77,17 @@ class Verifier {
 
  private:
   struct Cache;
-  struct CachedPlatform;
-  // Step 4, cached per PCK chain: parsed chain, PCK key, SGX extension, issuing CA.
-  Result<std::shared_ptr<const CachedPlatform>> PlatformOf(const QuoteView& quote) const;
-  // Step 6, cached per (chain, CRLs) for the window in which the path stays valid; returns
-  // VerifiedChain::Describe().
-  Result<std::string> VerifiedPathOf(const QuoteView& quote, const CachedPlatform& platform,
-                                     const SelectedCollateral& collateral, Timestamp as_of) const;
+  struct UntrustedPlatform;
+  struct TrustedPlatform;
+  // Step 3's key import, cached by the key's bytes.
+  Result<crypto::PublicKey> AttestationKeyFor(const QuoteView& quote) const;
+  // Step 4, cached per PCK chain bytes: the parsed chain and its issuing CA.
+  Result<std::shared_ptr<const UntrustedPlatform>> ParsedPlatformOf(const QuoteView& quote) const;
+  // Step 6, cached per (chain, CRLs) for the window in which the path stays valid: the validated
+  // path's description and what the leaf then tells us (key, SGX extension).
+  Result<std::shared_ptr<const TrustedPlatform>> TrustedPlatformOf(
+      const UntrustedPlatform& platform, const crypto::Crl& root_ca_crl, const crypto::Crl& pck_crl,
+      Timestamp as_of) const;
 
   std::shared_ptr<const CollateralPool> pool_;
   std::vector<crypto::TrustAnchor> anchors_;
