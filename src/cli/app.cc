@@ -42,12 +42,16 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
                   "repeatable");
   cmd->add_option("--at", verify.at,
                   "Verify as of this RFC 3339 time instead of now, e.g. 2026-03-31T22:25:04Z");
+  cmd->add_option("--event-log", verify.event_log,
+                  "TDX CCEL / TCG2 crypto-agile event log to replay against RTMR0-3 (raw, hex\n"
+                  "or base64); a log that does not match the quote fails verification");
   cmd->add_option("--expected-report-data", verify.expected_report_data,
                   "REPORT_DATA the TD must have put in the quote (128 hex digits)");
   cmd->footer(
       "Examples:\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral\n"
-      "  lunal attestation verify --evidence report.bin --cert vcek.der --json\n"
+      "  lunal attestation verify --evidence quote.dat --collateral ./collateral \\\n"
+      "      --event-log ccel.bin --at 2025-10-01T00:34:24Z --json\n"
       "Without --at, verification uses the current time; expired collateral is named with its\n"
       "expiry date. OutOfDate TCBs verify with a warning: policy decides whether to accept them.\n"
       "Exit status: 0 verified, 1 not verified (any failed check, expired collateral), 2 bad "

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "lunal/attest/tdx/event_log.h"
 #include "lunal/attest/tdx/evidence_input.h"
 #include "lunal/attest/tdx/verify.h"
 #include "lunal/cli/output.h"
@@ -21,19 +22,20 @@ namespace tdx = attest::tdx;
 
 constexpr std::size_t kMaxEvidenceBytes = 16u << 20;
 
-Result<Bytes> ReadEvidenceFile(const std::string& path) {
+// Reads the file named by `flag` (bounded, so a wrong path cannot exhaust memory).
+Result<Bytes> ReadInputFile(std::string_view flag, const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
-    return InvalidArgument("cli.file_not_found", "--evidence {}: no such file", path);
+    return InvalidArgument("cli.file_not_found", "{} {}: no such file", flag, path);
   }
   if (fs::file_size(path, ec) > kMaxEvidenceBytes) {
-    return InvalidArgument("cli.file_too_large", "--evidence {}: larger than {} MiB", path,
+    return InvalidArgument("cli.file_too_large", "{} {}: larger than {} MiB", flag, path,
                            kMaxEvidenceBytes >> 20);
   }
   std::ifstream in(path, std::ios::binary);
   Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) {
-    return Unavailable("cli.read_failed", "--evidence {}: cannot read", path);
+    return Unavailable("cli.read_failed", "{} {}: cannot read", flag, path);
   }
   return bytes;
 }
@@ -100,6 +102,13 @@ void PrintHuman(const tdx::TdxVerification& v, std::string_view container) {
   }
 }
 
+void PrintEventLog(const tdx::EventLogCheck& check) {
+  std::size_t events = 0;
+  for (const auto& rtmr_events : check.replay.events) events += rtmr_events.size();
+  fmt::print("Event log:         replayed {} events; RTMR0-3 match the quote\n", events);
+  if (check.lunal_build_hash) fmt::print("Build hash event:  {}\n", *check.lunal_build_hash);
+}
+
 Json Record(const tdx::TdxVerification& v, std::string_view container, Timestamp now) {
   Json attestation = v.ToJson();
   Bytes id_seed = ToBytes(fmt::format("{}|{}", HexEncode(v.report_data), FormatRfc3339(now)));
@@ -128,15 +137,35 @@ Status Run(const VerifyFlags& flags, int* exit_code) {
     }
     options.expected_report_data = std::move(*expected);
   }
-  LUNAL_ASSIGN_OR_RETURN(Bytes file, ReadEvidenceFile(flags.evidence));
+  LUNAL_ASSIGN_OR_RETURN(Bytes file, ReadInputFile("--evidence", flags.evidence));
+  std::optional<tdx::EventLog> event_log;
+  if (!flags.event_log.empty()) {
+    LUNAL_ASSIGN_OR_RETURN(Bytes log_bytes, ReadInputFile("--event-log", flags.event_log));
+    auto parsed = tdx::ParseEventLog(log_bytes);
+    if (!parsed.ok()) return std::move(parsed).error().WithContext(flags.event_log);
+    event_log = std::move(*parsed);
+  }
   auto decoded = tdx::DecodeQuoteContainer(file);
   if (!decoded.ok()) {
     // SEV-SNP reports and other platforms plug in here.
     return std::move(decoded).error().WithContext(flags.evidence);
   }
+  if (!flags.certs.empty()) {
+    return InvalidArgument("cli.cert_not_applicable",
+                           "--cert gives a VCEK/VLEK for SEV-SNP reports; a TDX quote carries its "
+                           "own PCK certificate chain");
+  }
   LUNAL_ASSIGN_OR_RETURN(auto pool, LoadPool(flags.collateral));
   tdx::Verifier verifier(pool);
   auto result = verifier.Verify(decoded->quote, options);
+  std::optional<tdx::EventLogCheck> log_check;
+  if (result.ok() && event_log) {
+    auto check = tdx::CheckEventLog(*event_log, result->rtmr);
+    if (!check.ok()) return std::move(check).error().WithContext(flags.event_log);
+    log_check = std::move(*check);
+    // A log that does not replay to the quote's RTMRs does not describe this TD.
+    if (Status match = tdx::RequireRtmrMatch(*log_check); !match.ok()) result = std::move(match);
+  }
   if (!result.ok()) {
     // Whatever the step, the evidence did not verify: exit 1 (usage errors, above, exit 2).
     *exit_code = kExitFailed;
@@ -152,9 +181,12 @@ Status Run(const VerifyFlags& flags, int* exit_code) {
   }
   std::string_view container = tdx::ContainerName(decoded->container);
   if (flags.json) {
-    PrintJson(Record(*result, container, now));
+    Json record = Record(*result, container, now);
+    if (log_check) record["attestation"]["event_log"] = log_check->ToJson();
+    PrintJson(record);
   } else {
     PrintHuman(*result, container);
+    if (log_check) PrintEventLog(*log_check);
   }
   *exit_code = kExitOk;
   return Status();

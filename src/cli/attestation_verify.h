@@ -12,6 +12,7 @@ struct VerifyFlags {
   std::vector<std::string> collateral;
   std::string at;
   std::string expected_report_data;
+  std::string event_log;
   bool json = false;
 };
 

@@ -140,6 +140,41 @@ TEST_F(LunalVerifyTest, AForgedQuoteFails) {
   EXPECT_NE(r.err.find("[tdx.quote.signature_invalid]"), std::string::npos) << r.err;
 }
 
+TEST_F(LunalVerifyTest, EventLogThatReplaysToTheQuoteIsReported) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("go-tdx-guest/testing/testdata/ccel/cos-113-tdx-quote.dat"),
+                  "--collateral", Collateral(), "--at", "2025-10-01T00:34:24Z", "--event-log",
+                  Evidence("go-tdx-guest/testing/testdata/ccel/ccel_data.dat"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  const Json& log = (*j)["attestation"]["event_log"];
+  EXPECT_EQ(log["replayed"], true);
+  EXPECT_EQ(log["all_match"], true);
+  EXPECT_EQ(log["rtmr_match"], Json::array({true, true, true, true}));
+}
+
+TEST_F(LunalVerifyTest, EventLogOfAnotherTdFailsVerification) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("go-tdx-guest/testing/testdata/ccel/cos-113-tdx-quote.dat"),
+                  "--collateral", Collateral(), "--at", "2025-10-01T00:34:24Z", "--event-log",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_ccel_live2.dat"),
+                  "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ((*j)["error"]["reason"], "tdx.event_log.rtmr_mismatch");
+}
+
+TEST_F(LunalVerifyTest, CertFlagIsRefusedForTdx) {
+  auto r =
+      Lunal({"attestation", "verify", "--evidence",
+             Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat"),
+             "--collateral", Collateral(), "--cert", Evidence("anchors/intel_sgx_root_ca.pem")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("[cli.cert_not_applicable]"), std::string::npos) << r.err;
+}
+
 TEST_F(LunalVerifyTest, MissingCollateralIsAUsageError) {
   auto r = Lunal({"attestation", "verify", "--evidence",
                   Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat")});
