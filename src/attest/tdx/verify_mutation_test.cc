@@ -33,6 +33,7 @@
 #include "lunal/common/encoding.h"
 #include "lunal/crypto/chain.h"
 #include "lunal/testing/testing.h"
+#include "test_pool.h"
 #include "test_quotes.h"
 #include "verify_mutation_helpers.h"
 
@@ -72,15 +73,7 @@ const QuoteCase kQuotes[] = {
 
 void PrintTo(const QuoteCase& quote, std::ostream* os) { *os << quote.path; }
 
-std::shared_ptr<const CollateralPool> SharedPool() {
-  static auto pool = [] {
-    auto loaded =
-        CollateralPool::LoadDirectory(lunal::testing::SharedDir() / "evidence/collateral/intel");
-    EXPECT_TRUE(loaded.ok()) << loaded.error();
-    return loaded.ok() ? *loaded : nullptr;
-  }();
-  return pool;
-}
+std::shared_ptr<const CollateralPool> SharedPool() { return testing::SharedEvidencePool(); }
 
 // The code that goes with each reason: structure → kMalformed / kUnsupported, missing or stale
 // collateral → kUnavailable, every broken signature, chain or binding → kVerificationFailed.

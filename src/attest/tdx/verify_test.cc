@@ -7,6 +7,7 @@
 #include "lunal/attest/tdx/evidence_input.h"
 #include "lunal/common/encoding.h"
 #include "lunal/testing/testing.h"
+#include "test_pool.h"
 
 namespace lunal::attest::tdx {
 namespace {
@@ -57,15 +58,7 @@ const Row kRows[] = {
 
 void PrintTo(const Row& row, std::ostream* os) { *os << row.path; }
 
-std::shared_ptr<const CollateralPool> SharedPool() {
-  static auto pool = [] {
-    auto loaded =
-        CollateralPool::LoadDirectory(lunal::testing::SharedDir() / "evidence/collateral/intel");
-    EXPECT_TRUE(loaded.ok()) << loaded.error();
-    return loaded.ok() ? *loaded : nullptr;
-  }();
-  return pool;
-}
+std::shared_ptr<const CollateralPool> SharedPool() { return testing::SharedEvidencePool(); }
 
 Bytes QuoteOf(const Row& row) {
   auto decoded = DecodeQuoteContainer(
