@@ -4,6 +4,7 @@
 // Configuration conventions (DESIGN.md): flags, then LUNALD_* environment variables, then the
 // YAML file given by --config. Logs go to stderr as text or JSON lines (--log-format).
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <string>
@@ -31,6 +32,43 @@ constexpr Role kRoles[] = {
     {"control", "Control plane: REST API, state, scheduling, autoscaling"},
     {"dev", "Every role in one process with SQLite and a simulated TDX node"},
 };
+
+// The daemon's YAML file has one section per role (`attestation:`, `cds:`, ...), each read by
+// that role. Until a role is built its section is only checked for being a mapping; a key that
+// names no role is an error, so a misspelt section is never silently ignored.
+lunal::Status CheckConfigFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return lunal::InvalidArgument("config.read_failed", "--config {}: cannot read the file", path);
+  } catch (const YAML::Exception& e) {
+    return lunal::InvalidArgument("config.yaml_syntax", "{}:{}:{}: {}", path, e.mark.line + 1,
+                                  e.mark.column + 1, e.msg);
+  }
+  if (root.IsNull()) return lunal::Status();
+  if (!root.IsMap()) {
+    return lunal::InvalidArgument("config.wrong_type", "{}: the file must be a mapping of roles",
+                                  path);
+  }
+  for (const auto& entry : root) {
+    const std::string key = entry.first.Scalar();
+    const YAML::Mark mark = entry.first.Mark();
+    bool known = false;
+    for (const Role& role : kRoles) known = known || key == role.name;
+    if (!known) {
+      return lunal::InvalidArgument("config.unknown_key",
+                                    "{}:{}:{}: unknown section \"{}\" (sections are role names: "
+                                    "attestation, build, cds, node, gateway, control, dev)",
+                                    path, mark.line + 1, mark.column + 1, key);
+    }
+    if (!entry.second.IsMap() && !entry.second.IsNull()) {
+      return lunal::InvalidArgument("config.wrong_type", "{}:{}:{}: \"{}\" must be a mapping", path,
+                                    mark.line + 1, mark.column + 1, key);
+    }
+  }
+  return lunal::Status();
+}
 
 }  // namespace
 
@@ -61,6 +99,9 @@ int main(int argc, char** argv) {
     return lunal::cli::ReportError(format.error().WithContext("--log-format"), json);
   }
   lunal::log::Init({.level = *level, .format = *format});
+  if (!config_path.empty()) {
+    if (auto s = CheckConfigFile(config_path); !s.ok()) return lunal::cli::ReportError(s, json);
+  }
 
   const std::string role = app.get_subcommands().front()->get_name();
   return lunal::cli::ReportError(
