@@ -109,19 +109,20 @@ TEST_P(EvidenceVerdictTest, TodayEveryQuoteFailsOnExpiredOrMissingCollateral) {
   }
 }
 
-TEST_P(EvidenceVerdictTest, WarmVerificationGivesTheSameAnswer) {
-  const Row& row = GetParam();
-  if (row.reason != nullptr) GTEST_SKIP() << "rejected row";
-  Verifier verifier(SharedPool());
-  Bytes quote = QuoteOf(row);
-  VerifyOptions options{.as_of = *ParseRfc3339(row.as_of)};
-  auto cold = verifier.Verify(quote, options);
-  auto warm = verifier.Verify(quote, options);
-  ASSERT_TRUE(cold.ok() && warm.ok());
-  EXPECT_EQ(cold->ToJson(), warm->ToJson());
-}
-
 INSTANTIATE_TEST_SUITE_P(Evidence, EvidenceVerdictTest, ::testing::ValuesIn(kRows));
+
+TEST(VerifierTest, WarmVerificationGivesTheSameAnswerAsCold) {
+  for (const Row& row : kRows) {
+    if (row.reason != nullptr) continue;  // only accepted quotes reach the caches' last step
+    Verifier verifier(SharedPool());
+    Bytes quote = QuoteOf(row);
+    VerifyOptions options{.as_of = *ParseRfc3339(row.as_of)};
+    auto cold = verifier.Verify(quote, options);
+    auto warm = verifier.Verify(quote, options);
+    ASSERT_TRUE(cold.ok() && warm.ok()) << row.path;
+    EXPECT_EQ(cold->ToJson(), warm->ToJson()) << row.path;
+  }
+}
 
 TEST(VerifierTest, ExpectedReportDataMustMatchExactly) {
   const Row& row = kRows[0];
