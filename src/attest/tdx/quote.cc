@@ -21,33 +21,6 @@ namespace {
 
 namespace L = layout;
 
-// The parser reads fields in layout order; a reader that is not at the field's offset is our
-// bug (quote_layout.h and this file disagree), never the input's.
-Status LayoutBug(std::string_view name, L::Field field, std::size_t position) {
-  return Internal("tdx.internal.layout", "{}: reading at {}, layout says {}", name, position,
-                  field.offset);
-}
-
-template <L::Field F>
-Result<FixedSpan<F.size>> Take(ByteReader& r, std::string_view name) {
-  if (r.position() != F.offset) return LayoutBug(name, F, r.position());
-  return r.Array<F.size>(name);
-}
-
-template <L::Field F>
-Result<std::uint16_t> TakeU16(ByteReader& r, std::string_view name) {
-  static_assert(F.size == 2);
-  if (r.position() != F.offset) return LayoutBug(name, F, r.position());
-  return r.U16Le(name);
-}
-
-template <L::Field F>
-Result<std::uint32_t> TakeU32(ByteReader& r, std::string_view name) {
-  static_assert(F.size == 4);
-  if (r.position() != F.offset) return LayoutBug(name, F, r.position());
-  return r.U32Le(name);
-}
-
 std::size_t BodySize(BodyType type) {
   return type == BodyType::kTd15 ? L::body::kTd15Size : L::body::kTd10Size;
 }

@@ -41,14 +41,12 @@
 #include <string_view>
 #include <vector>
 
+#include "lunal/attest/layout.h"  // FixedSpan
 #include "lunal/common/bytes.h"
 #include "lunal/common/result.h"
 
 namespace lunal::attest::tdx {
 
-// A borrowed view of exactly N bytes of the quote.
-template <std::size_t N>
-using FixedSpan = std::span<const std::uint8_t, N>;
 using Measurement = FixedSpan<48>;  // SHA-384: MRTD, RTMRs, MR_SEAM, ...
 
 enum class BodyType : std::uint16_t {

@@ -22,23 +22,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lunal/attest/layout.h"
+
 namespace lunal::attest::tdx::layout {
 
-// One field of a structure: its offset from the start of that structure and its size.
-struct Field {
-  std::size_t offset;
-  std::size_t size;
-  constexpr std::size_t end() const { return offset + size; }
-};
-
-// True when the fields start at 0, follow each other without gaps or overlap, and end at `total`.
-template <typename... Fields>
-constexpr bool Tiles(std::size_t total, Fields... fields) {
-  std::size_t next = 0;
-  bool ok = true;
-  ((ok = ok && fields.offset == next, next = fields.end()), ...);
-  return ok && next == total;
-}
+// Field and Tiles: lunal/attest/layout.h.
+using ::lunal::attest::Field;
+using ::lunal::attest::Tiles;
 
 // ---- Values ------------------------------------------------------------------------------------
 
