@@ -50,6 +50,7 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
   cmd->footer(
       "Examples:\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral\n"
+      "  lunal attestation verify --evidence report.bin --cert vcek.der --at 2026-07-26T05:58:26Z\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral \\\n"
       "      --event-log ccel.bin --at 2025-10-01T00:34:24Z --json\n"
       "Without --at, verification uses the current time; expired collateral is named with its\n"

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "lunal/attest/snp/evidence_input.h"
+#include "lunal/attest/snp/report.h"
+#include "lunal/attest/snp/verify.h"
 #include "lunal/attest/tdx/event_log.h"
 #include "lunal/attest/tdx/evidence_input.h"
 #include "lunal/attest/tdx/verify.h"
@@ -19,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace tdx = attest::tdx;
+namespace snp = attest::snp;
 
 constexpr std::size_t kMaxEvidenceBytes = 16u << 20;
 
@@ -109,24 +113,62 @@ void PrintEventLog(const tdx::EventLogCheck& check) {
   if (check.lunal_build_hash) fmt::print("Build hash event:  {}\n", *check.lunal_build_hash);
 }
 
-Json Record(const tdx::TdxVerification& v, std::string_view container, Timestamp now) {
-  Json attestation = v.ToJson();
-  Bytes id_seed = ToBytes(fmt::format("{}|{}", HexEncode(v.report_data), FormatRfc3339(now)));
+// The verification record around a verifier's fragment (DESIGN.md "Verification record").
+Json Record(Json attestation, ByteSpan report_data, std::string_view container, Timestamp now) {
+  Bytes id_seed = ToBytes(fmt::format("{}|{}", HexEncode(report_data), FormatRfc3339(now)));
   attestation["id"] = "att_" + HexEncode(crypto::Sha256(id_seed)).substr(0, 24);
   attestation["timestamp"] = FormatRfc3339(now);
   attestation["evidence_container"] = container;
-  return Json{{"status", "verified"}, {"attestation", attestation}};
+  return Json{{"status", "verified"}, {"attestation", std::move(attestation)}};
 }
 
-Status Run(const VerifyFlags& flags, int* exit_code) {
-  Timestamp now = FromSeconds(ToSeconds(SystemClock::Instance().Now()));
-  Timestamp as_of = now;
+// Not verified: exit 1 whatever the step (usage errors exit 2 before we get here).
+int ReportNotVerified(const Status& error, bool json) {
+  if (json) {
+    Json out = ErrorJson(error);
+    out["status"] = "failed";
+    PrintJson(out);
+  } else {
+    fmt::print(stderr, "❌ Verification failed: {} [{}]\n", error.message(), error.reason());
+  }
+  return kExitFailed;
+}
+
+void PrintHumanSnp(const snp::SnpVerification& v, std::string_view container) {
+  fmt::print("✅ Report verified: AMD SEV-SNP (report v{}, {}, signed by {}, {} container)\n",
+             v.version, snp::ProductName(v.product), snp::SigningKeyName(v.signing_key), container);
+  fmt::print("Certificate chain: {}\n", v.certificate_chain);
+  fmt::print("Verified as of:    {}\n", FormatRfc3339(v.as_of));
+  fmt::print("MEASUREMENT:       {}\n", HexEncode(v.measurement));
+  fmt::print("HOST_DATA:         {}\n", HexEncode(v.host_data));
+  fmt::print("REPORT_DATA:       {}\n", HexEncode(v.report_data));
+  fmt::print("Policy:            {}\n", fmt::join(v.policy_flags, ", "));
+  fmt::print("VMPL {}, guest SVN {}; reported TCB: boot loader {}, TEE {}, SNP {}, microcode {}\n",
+             v.vmpl, v.guest_svn, v.reported_tcb.boot_loader, v.reported_tcb.tee,
+             v.reported_tcb.snp, v.reported_tcb.microcode);
+  if (v.debug) {
+    fmt::print(
+        "⚠️  The guest policy allows debugging: its memory is not private. A default policy "
+        "rejects it.\n");
+  }
+}
+
+struct Inputs {
+  Timestamp now;
+  Timestamp as_of;
+  std::optional<Bytes> expected_report_data;
+  Bytes evidence;
+};
+
+Result<Inputs> ReadInputs(const VerifyFlags& flags) {
+  Inputs in;
+  in.now = FromSeconds(ToSeconds(SystemClock::Instance().Now()));
+  in.as_of = in.now;
   if (!flags.at.empty()) {
     auto at = ParseRfc3339(flags.at);
     if (!at.ok()) return std::move(at).error().WithContext("--at");
-    as_of = *at;
+    in.as_of = *at;
   }
-  tdx::VerifyOptions options{.as_of = as_of};
   if (!flags.expected_report_data.empty()) {
     auto expected = HexDecode(flags.expected_report_data);
     if (!expected.ok()) return std::move(expected).error().WithContext("--expected-report-data");
@@ -135,9 +177,18 @@ Status Run(const VerifyFlags& flags, int* exit_code) {
                              "--expected-report-data must be 64 bytes (128 hex digits), got {}",
                              expected->size());
     }
-    options.expected_report_data = std::move(*expected);
+    in.expected_report_data = std::move(*expected);
   }
-  LUNAL_ASSIGN_OR_RETURN(Bytes file, ReadInputFile("--evidence", flags.evidence));
+  LUNAL_ASSIGN_OR_RETURN(in.evidence, ReadInputFile("--evidence", flags.evidence));
+  return in;
+}
+
+Result<int> RunTdx(const VerifyFlags& flags, const Inputs& in, const tdx::DecodedQuote& decoded) {
+  if (!flags.certs.empty()) {
+    return InvalidArgument("cli.cert_not_applicable",
+                           "--cert gives a VCEK/VLEK for SEV-SNP reports; a TDX quote carries its "
+                           "own PCK certificate chain");
+  }
   std::optional<tdx::EventLog> event_log;
   if (!flags.event_log.empty()) {
     LUNAL_ASSIGN_OR_RETURN(Bytes log_bytes, ReadInputFile("--event-log", flags.event_log));
@@ -145,19 +196,10 @@ Status Run(const VerifyFlags& flags, int* exit_code) {
     if (!parsed.ok()) return std::move(parsed).error().WithContext(flags.event_log);
     event_log = std::move(*parsed);
   }
-  auto decoded = tdx::DecodeQuoteContainer(file);
-  if (!decoded.ok()) {
-    // SEV-SNP reports and other platforms plug in here.
-    return std::move(decoded).error().WithContext(flags.evidence);
-  }
-  if (!flags.certs.empty()) {
-    return InvalidArgument("cli.cert_not_applicable",
-                           "--cert gives a VCEK/VLEK for SEV-SNP reports; a TDX quote carries its "
-                           "own PCK certificate chain");
-  }
   LUNAL_ASSIGN_OR_RETURN(auto pool, LoadPool(flags.collateral));
   tdx::Verifier verifier(pool);
-  auto result = verifier.Verify(decoded->quote, options);
+  auto result = verifier.Verify(
+      decoded.quote, {.as_of = in.as_of, .expected_report_data = in.expected_report_data});
   std::optional<tdx::EventLogCheck> log_check;
   if (result.ok() && event_log) {
     auto check = tdx::CheckEventLog(*event_log, result->rtmr);
@@ -166,39 +208,76 @@ Status Run(const VerifyFlags& flags, int* exit_code) {
     // A log that does not replay to the quote's RTMRs does not describe this TD.
     if (Status match = tdx::RequireRtmrMatch(*log_check); !match.ok()) result = std::move(match);
   }
-  if (!result.ok()) {
-    // Whatever the step, the evidence did not verify: exit 1 (usage errors, above, exit 2).
-    *exit_code = kExitFailed;
-    if (flags.json) {
-      Json out = ErrorJson(result.error());
-      out["status"] = "failed";
-      PrintJson(out);
-    } else {
-      fmt::print(stderr, "❌ Verification failed: {} [{}]\n", result.error().message(),
-                 result.error().reason());
-    }
-    return Status();
-  }
-  std::string_view container = tdx::ContainerName(decoded->container);
+  if (!result.ok()) return ReportNotVerified(result.error(), flags.json);
+  std::string_view container = tdx::ContainerName(decoded.container);
   if (flags.json) {
-    Json record = Record(*result, container, now);
+    Json record = Record(result->ToJson(), result->report_data, container, in.now);
     if (log_check) record["attestation"]["event_log"] = log_check->ToJson();
     PrintJson(record);
   } else {
     PrintHuman(*result, container);
     if (log_check) PrintEventLog(*log_check);
   }
-  *exit_code = kExitOk;
-  return Status();
+  return kExitOk;
+}
+
+Result<int> RunSnp(const VerifyFlags& flags, const Inputs& in, const snp::DecodedReport& decoded) {
+  if (!flags.collateral.empty() || !flags.event_log.empty()) {
+    return InvalidArgument("cli.flag_not_applicable",
+                           "--collateral and --event-log apply to TDX quotes; an SEV-SNP report "
+                           "is verified with its VCEK/VLEK (--cert, or carried in the evidence)");
+  }
+  if (flags.certs.size() > 1) {
+    return InvalidArgument("cli.too_many_certs",
+                           "give one --cert (the VCEK or VLEK); AMD's roots are built in");
+  }
+  snp::VerifyOptions options{.as_of = in.as_of,
+                             .signing_cert = decoded.vcek,
+                             .expected_report_data = in.expected_report_data};
+  if (!flags.certs.empty()) {
+    LUNAL_ASSIGN_OR_RETURN(options.signing_cert, ReadInputFile("--cert", flags.certs.front()));
+  }
+  auto result = snp::VerifyReport(decoded.report, options);
+  if (!result.ok()) return ReportNotVerified(result.error(), flags.json);
+  std::string_view container = snp::ContainerName(decoded.container);
+  if (flags.json) {
+    PrintJson(Record(result->ToJson(), result->report_data, container, in.now));
+  } else {
+    PrintHumanSnp(*result, container);
+  }
+  return kExitOk;
+}
+
+// Which TEE made the evidence: the container and structure that parse decide.
+Result<int> Dispatch(const VerifyFlags& flags, const Inputs& in) {
+  auto quote = tdx::DecodeQuoteContainer(in.evidence);
+  Status tdx_error = quote.status();
+  if (quote.ok()) {
+    auto view = tdx::ParseQuote(quote->quote, {.trailing = tdx::ParseOptions::Trailing::kIgnore});
+    if (view.ok()) return RunTdx(flags, in, *quote);
+    tdx_error = view.error();
+  }
+  auto report = snp::DecodeReportContainer(in.evidence);
+  Status snp_error = report.status();
+  if (report.ok()) {
+    auto view = snp::ParseReport(report->report);
+    if (view.ok()) return RunSnp(flags, in, *report);
+    snp_error = view.error();
+  }
+  return Malformed("attestation.evidence_unrecognized",
+                   "{}: neither a TDX quote ({} [{}]) nor an SEV-SNP report ({} [{}])",
+                   flags.evidence, tdx_error.message(), tdx_error.reason(), snp_error.message(),
+                   snp_error.reason());
 }
 
 }  // namespace
 
 int RunAttestationVerify(const VerifyFlags& flags) {
-  int exit_code = kExitOk;
-  Status s = Run(flags, &exit_code);
-  if (!s.ok()) return ReportError(s, flags.json);
-  return exit_code;
+  auto in = ReadInputs(flags);
+  if (!in.ok()) return ReportError(in.error(), flags.json);
+  auto exit_code = Dispatch(flags, *in);
+  if (!exit_code.ok()) return ReportError(exit_code.error(), flags.json);
+  return *exit_code;
 }
 
 }  // namespace lunal::cli

@@ -175,6 +175,37 @@ TEST_F(LunalVerifyTest, CertFlagIsRefusedForTdx) {
   EXPECT_NE(r.err.find("[cli.cert_not_applicable]"), std::string::npos) << r.err;
 }
 
+TEST_F(LunalVerifyTest, VerifiesAnSnpReportWithItsVcek) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/snp/test-report.bin"),
+                  "--cert",
+                  Evidence("lunal-attestation-rs/crates/attestation/test_data/snp/test-vcek.der"),
+                  "--at", "2026-07-26T05:58:26Z", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  const Json& a = (*j)["attestation"];
+  EXPECT_EQ(a["tee"]["type"], "snp");
+  EXPECT_EQ(a["measurements"]["measurement"].get<std::string>().substr(0, 16), "a1f3930413247bb3");
+  EXPECT_EQ(a["platform_verification"]["product"], "Milan");
+}
+
+TEST_F(LunalVerifyTest, AForgedVcekFailsAndSnpRefusesTdxFlags) {
+  const std::string report =
+      Evidence("lunal-attestation-rs/crates/attestation/test_data/snp/test-report.bin");
+  auto forged = Lunal(
+      {"attestation", "verify", "--evidence", report, "--cert",
+       Evidence("lunal-attestation-rs/crates/attestation/test_data/snp/test-vcek-invalid-new.der"),
+       "--at", "2027-02-16T02:27:09Z"});
+  EXPECT_EQ(forged.exit_code, 1);
+  EXPECT_NE(forged.err.find("[snp.chain.signature_invalid]"), std::string::npos) << forged.err;
+  auto with_collateral =
+      Lunal({"attestation", "verify", "--evidence", report, "--collateral", Collateral()});
+  EXPECT_EQ(with_collateral.exit_code, 2);
+  EXPECT_NE(with_collateral.err.find("[cli.flag_not_applicable]"), std::string::npos)
+      << with_collateral.err;
+}
+
 TEST_F(LunalVerifyTest, MissingCollateralIsAUsageError) {
   auto r = Lunal({"attestation", "verify", "--evidence",
                   Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat")});
@@ -182,13 +213,16 @@ TEST_F(LunalVerifyTest, MissingCollateralIsAUsageError) {
   EXPECT_NE(r.err.find("[cli.no_collateral]"), std::string::npos) << r.err;
 }
 
-TEST_F(LunalVerifyTest, GarbageEvidenceIsNamed) {
+TEST_F(LunalVerifyTest, GarbageEvidenceNamesBothPlatformsTried) {
   testing::TempDir dir;
   testing::WriteFile(dir / "junk.txt", "not a quote at all");
   auto r = Lunal({"attestation", "verify", "--evidence", (dir / "junk.txt").string(),
                   "--collateral", Collateral()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("junk.txt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("neither a TDX quote"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nor an SEV-SNP report"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[attestation.evidence_unrecognized]"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "lunal/common/bytes.h"
+#include "lunal/common/encoding.h"
 #include "lunal/crypto/chain.h"
 
 namespace lunal::attest::snp {
@@ -142,6 +143,37 @@ Result<SnpVerification> VerifyReport(ByteSpan bytes, const VerifyOptions& option
       .certificate_chain = chain.description,
       .as_of = options.as_of,
   };
+}
+
+Json SnpVerification::ToJson() const {
+  Json tcb = {{"boot_loader", reported_tcb.boot_loader},
+              {"tee", reported_tcb.tee},
+              {"snp", reported_tcb.snp},
+              {"microcode", reported_tcb.microcode}};
+  if (reported_tcb.fmc) tcb["fmc"] = *reported_tcb.fmc;
+  Json measurements = {
+      {"measurement", HexEncode(measurement)},
+      {"host_data", HexEncode(host_data)},
+      {"id_key_digest", HexEncode(id_key_digest)},
+      {"author_key_digest", HexEncode(author_key_digest)},
+      {"report_data", HexEncode(report_data)},
+      {"policy",
+       {{"raw", fmt::format("{:016x}", policy)}, {"debug", debug}, {"flags", policy_flags}}},
+      {"vmpl", vmpl},
+      {"guest_svn", guest_svn},
+      {"reported_tcb", tcb},
+      {"chip_id", HexEncode(chip_id)},
+  };
+  Json platform = {
+      {"product", ProductName(product)},
+      {"product_source", product_source},
+      {"signing_key", SigningKeyName(signing_key)},
+      {"certificate_chain", certificate_chain},
+      {"verified_as_of", FormatRfc3339(as_of)},
+  };
+  return Json{{"tee", {{"type", "snp"}, {"simulated", false}, {"report_version", version}}},
+              {"measurements", measurements},
+              {"platform_verification", platform}};
 }
 
 }  // namespace lunal::attest::snp

@@ -32,6 +32,7 @@
 #include "lunal/attest/snp/report.h"
 #include "lunal/attest/snp/signatures.h"
 #include "lunal/common/bytes.h"
+#include "lunal/common/json.h"
 #include "lunal/common/result.h"
 #include "lunal/common/time.h"
 
@@ -59,6 +60,10 @@ struct SnpVerification {
   TcbParts reported_tcb;
   std::string certificate_chain;  // "AMD ARK-Genoa (pinned) → SEV-Genoa → SEV-VCEK"
   Timestamp as_of;
+
+  // The "tee", "measurements" and "platform_verification" objects of the verification record
+  // (DESIGN.md, SNP names).
+  Json ToJson() const;
 };
 
 Result<SnpVerification> VerifyReport(ByteSpan report, const VerifyOptions& options);
