@@ -140,15 +140,7 @@ TEST(CryptoChain, IntelTcbSigning2018ExpiredIn2026) {
 // A root with Intel's exact names but another key is not Intel's root.
 TEST(CryptoChain, SameNamesDifferentRootKeyFails) {
   auto fake_key = PrivateKey::Generate(KeyType::kEcP256);
-  CertificateBuilder root_builder;
-  root_builder.AddSubjectAttribute("CN", "Intel SGX Root CA")
-      .AddSubjectAttribute("O", "Intel Corporation")
-      .AddSubjectAttribute("L", "Santa Clara")
-      .AddSubjectAttribute("ST", "CA")
-      .AddSubjectAttribute("C", "US")
-      .Validity(At("2018-05-21T10:45:10Z"), At("2049-12-31T23:59:59Z"))
-      .Ca(true, 1);
-  auto fake_root = root_builder.SelfSign(*fake_key);
+  auto fake_root = testing::SameNamedIntelRoot(*fake_key);
   ASSERT_TRUE(fake_root.has_value()) << fake_root.error();
   Certificate real_root = Anchor("intel_sgx_root_ca");
   ASSERT_EQ(fake_root->SubjectName(), real_root.SubjectName());

@@ -4,44 +4,30 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "lunal/common/bytes.h"
 #include "lunal/common/encoding.h"
 #include "lunal/common/time.h"
+#include "lunal/crypto/keys.h"
+#include "lunal/crypto/x509.h"
+#include "lunal/crypto/x509_builder.h"
+#include "lunal/testing/testing.h"
 
 namespace lunal::crypto::testing {
 
-// $LUNAL_SHARED_DIR, else $LUNAL_SOURCE_DIR/../shared, else ../../../shared from src/crypto.
-inline std::filesystem::path SharedDir() {
-  if (const char* dir = std::getenv("LUNAL_SHARED_DIR"); dir != nullptr && *dir != '\0') {
-    return dir;
-  }
-  if (const char* src = std::getenv("LUNAL_SOURCE_DIR"); src != nullptr && *src != '\0') {
-    return std::filesystem::path(src) / ".." / "shared";
-  }
-  return std::filesystem::path("..") / ".." / ".." / "shared";
-}
-
+// Files under ../shared/evidence (located by lunal::testing::SharedDir()).
 inline std::filesystem::path Evidence(std::string_view relative) {
-  return SharedDir() / "evidence" / relative;
+  return ::lunal::testing::SharedDir() / "evidence" / relative;
 }
-
 inline std::string ReadText(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return ::lunal::testing::ReadFileText(path);
 }
-
-inline Bytes ReadBytes(const std::filesystem::path& path) { return ToBytes(ReadText(path)); }
+inline Bytes ReadBytes(const std::filesystem::path& path) {
+  return ::lunal::testing::ReadFileBytes(path);
+}
 
 inline Bytes Hex(std::string_view hex) {
   auto decoded = HexDecode(hex);
@@ -59,6 +45,20 @@ inline std::chrono::sys_seconds At(std::string_view rfc3339) {
   auto parsed = ParseRfc3339(rfc3339);
   EXPECT_TRUE(parsed.has_value()) << rfc3339;
   return parsed.has_value() ? ToSeconds(*parsed) : std::chrono::sys_seconds{};
+}
+
+// A self-signed CA with exactly the Intel SGX Root CA's subject and validity but `key`: the
+// impostor every pinning test must reject.
+inline Result<Certificate> SameNamedIntelRoot(const PrivateKey& key) {
+  CertificateBuilder builder;
+  builder.AddSubjectAttribute("CN", "Intel SGX Root CA")
+      .AddSubjectAttribute("O", "Intel Corporation")
+      .AddSubjectAttribute("L", "Santa Clara")
+      .AddSubjectAttribute("ST", "CA")
+      .AddSubjectAttribute("C", "US")
+      .Validity(At("2018-05-21T10:45:10Z"), At("2049-12-31T23:59:59Z"))
+      .Ca(true, 1);
+  return builder.SelfSign(key);
 }
 
 }  // namespace lunal::crypto::testing

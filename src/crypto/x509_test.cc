@@ -119,15 +119,7 @@ TEST(X509, IssuerSignatures) {
                "crypto.x509.issuer_mismatch");
   // A same-named root with another key: the name matches, the signature does not.
   auto fake_key = PrivateKey::Generate(KeyType::kEcP256);
-  CertificateBuilder builder;
-  builder.AddSubjectAttribute("CN", "Intel SGX Root CA")
-      .AddSubjectAttribute("O", "Intel Corporation")
-      .AddSubjectAttribute("L", "Santa Clara")
-      .AddSubjectAttribute("ST", "CA")
-      .AddSubjectAttribute("C", "US")
-      .Validity(At("2018-05-21T10:45:10Z"), At("2049-12-31T23:59:59Z"))
-      .Ca(true, 1);
-  auto fake_root = builder.SelfSign(*fake_key);
+  auto fake_root = testing::SameNamedIntelRoot(*fake_key);
   ASSERT_TRUE(fake_root.has_value()) << fake_root.error();
   EXPECT_EQ(fake_root->SubjectName(), kIntelRootName);
   EXPECT_ERROR(platform->VerifySignedBy(*fake_root), Code::kVerificationFailed,
