@@ -34,8 +34,10 @@ test: build
 asan:
 	$(MAKE) test PRESET=asan
 
-demo:
-	@$(MAKE) --no-print-directory build PRESET=release
+# The demo needs only the two binaries, not the test suite.
+demo: deps
+	@test -f build/release/build.ninja || cmake --preset release
+	cmake --build --preset release -j $(JOBS) --target lunal lunald
 	@bash scripts/demo.sh build/release
 
 bench:
