@@ -29,10 +29,13 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
   CLI::App* cmd = attestation->add_subcommand(
       "verify",
       "Verify Intel TDX or AMD SEV-SNP evidence offline: vendor signatures, certificate chain to\n"
-      "the pinned vendor root, CRLs, collateral and TCB status, as of a given time.");
+      "the pinned vendor root, CRLs, collateral and TCB status, as of a given time. Azure\n"
+      "confidential-VM evidence (HCL report + vTPM quote, SNP or TDX) is verified whole: the\n"
+      "hardware report, its binding of the vTPM key, and the vTPM quote's signature and PCRs.");
   cmd->add_option("--evidence", verify.evidence,
                   "Evidence file: a raw, zero-padded, hex or base64 quote/report, or a JSON\n"
-                  "envelope ({\"platform\", \"quote\"|\"report\", ...})")
+                  "envelope ({\"platform\", \"quote\"|\"report\", ...}), or Azure vTPM evidence\n"
+                  "(an HCL report, or JSON with hcl_report, tpm_quote and vcek/td_quote)")
       ->required();
   cmd->add_option("--cert", verify.certs,
                   "VCEK/VLEK certificate or chain (PEM or DER) when the evidence does not\n"
@@ -47,12 +50,16 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
                   "or base64); a log that does not match the quote fails verification");
   cmd->add_option("--expected-report-data", verify.expected_report_data,
                   "REPORT_DATA the TD must have put in the quote (128 hex digits)");
+  cmd->add_option("--nonce", verify.nonce,
+                  "Azure vTPM evidence: the nonce (hex) the vTPM quote must carry in extraData");
   cmd->footer(
       "Examples:\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral\n"
       "  lunal attestation verify --evidence report.bin --cert vcek.der --at 2026-07-26T05:58:26Z\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral \\\n"
       "      --event-log ccel.bin --at 2025-10-01T00:34:24Z --json\n"
+      "  lunal attestation verify --evidence az-tdx-evidence.json --collateral ./collateral \\\n"
+      "      --nonce 6368616c6c656e6765 --at 2025-10-01T00:34:24Z\n"
       "Without --at, verification uses the current time; expired collateral is named with its\n"
       "expiry date. OutOfDate TCBs verify with a warning: policy decides whether to accept them.\n"
       "Exit status: 0 verified, 1 not verified (any failed check, expired collateral), 2 bad "

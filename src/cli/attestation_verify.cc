@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "lunal/attest/azure/evidence_input.h"
+#include "lunal/attest/azure/verify.h"
 #include "lunal/attest/snp/evidence_input.h"
 #include "lunal/attest/snp/report.h"
 #include "lunal/attest/snp/verify.h"
@@ -23,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace tdx = attest::tdx;
 namespace snp = attest::snp;
+namespace azure = attest::azure;
 
 constexpr std::size_t kMaxEvidenceBytes = 16u << 20;
 
@@ -248,8 +251,103 @@ Result<int> RunSnp(const VerifyFlags& flags, const Inputs& in, const snp::Decode
   return kExitOk;
 }
 
-// Which TEE made the evidence: the container and structure that parse decide.
+void PrintHumanAzure(const azure::AzureVerification& v) {
+  fmt::print("Azure confidential VM:\n");
+  fmt::print("  Runtime data:    {} {} is REPORT_DATA[0:{}]: the vTPM key comes from this VM\n",
+             azure::HclHashTypeName(v.hash_type), HexEncode(v.runtime_data_digest),
+             v.runtime_data_digest.size());
+  fmt::print("  Attestation key: RSA-{} (SPKI SHA-256 {})\n", v.attestation_key_bits,
+             v.attestation_key_sha256);
+  if (!v.vm_configuration.empty()) {
+    fmt::print("  VM configuration: {}\n", v.vm_configuration.dump());
+  }
+  if (!v.vtpm) {
+    fmt::print("  vTPM quote:      none in the evidence (only the HCL report was checked)\n");
+    return;
+  }
+  // "0-7,14": runs of consecutive indices.
+  std::string pcrs;
+  const auto& selected = v.vtpm->selected_pcrs;
+  for (std::size_t i = 0; i < selected.size();) {
+    std::size_t j = i;
+    while (j + 1 < selected.size() && selected[j + 1] == selected[j] + 1) ++j;
+    pcrs += fmt::format("{}{}", pcrs.empty() ? "" : ",", selected[i]);
+    if (j > i) pcrs += fmt::format("-{}", selected[j]);
+    i = j + 1;
+  }
+  fmt::print("  vTPM quote:      signed by the attestation key; PCRs {} match its digest\n", pcrs);
+  fmt::print("  vTPM nonce:      {}\n", HexEncode(v.vtpm->nonce));
+}
+
+Result<int> RunAzure(const VerifyFlags& flags, const Inputs& in,
+                     const azure::AzureEvidence& evidence) {
+  if (in.expected_report_data.has_value() || !flags.event_log.empty()) {
+    return InvalidArgument("cli.flag_not_applicable",
+                           "--expected-report-data and --event-log do not apply to Azure vTPM "
+                           "evidence: its REPORT_DATA binds the HCL runtime data, and its nonce "
+                           "is the vTPM quote's (--nonce)");
+  }
+  azure::VerifyOptions options{.as_of = in.as_of};
+  if (!flags.nonce.empty()) {
+    auto nonce = HexDecode(flags.nonce);
+    if (!nonce.ok()) return std::move(nonce).error().WithContext("--nonce");
+    options.expected_nonce = std::move(*nonce);
+  }
+  std::shared_ptr<const tdx::CollateralPool> pool;
+  std::optional<tdx::Verifier> tdx_verifier;
+  if (evidence.tee == azure::HclReportType::kTdx) {
+    if (!flags.certs.empty()) {
+      return InvalidArgument("cli.cert_not_applicable",
+                             "--cert gives a VCEK/VLEK; Azure TDX evidence carries a TD quote "
+                             "with its own PCK chain (give --collateral)");
+    }
+    LUNAL_ASSIGN_OR_RETURN(pool, LoadPool(flags.collateral));
+    tdx_verifier.emplace(pool);
+    options.tdx_verifier = &*tdx_verifier;
+  } else {
+    if (!flags.collateral.empty()) {
+      return InvalidArgument("cli.flag_not_applicable",
+                             "--collateral applies to TDX; Azure SNP evidence is verified with "
+                             "its VCEK (carried in the evidence, or --cert)");
+    }
+    if (flags.certs.size() > 1) {
+      return InvalidArgument("cli.too_many_certs",
+                             "give one --cert (the VCEK or VLEK); AMD's roots are built in");
+    }
+    if (!flags.certs.empty()) {
+      LUNAL_ASSIGN_OR_RETURN(options.signing_cert, ReadInputFile("--cert", flags.certs.front()));
+    }
+  }
+  auto result = azure::VerifyAzure(evidence, options);
+  if (!result.ok()) return ReportNotVerified(result.error(), flags.json);
+  std::string_view container = azure::ContainerName(evidence.container);
+  const Bytes& report_data = result->snp ? result->snp->report_data : result->tdx->report_data;
+  if (flags.json) {
+    PrintJson(Record(result->ToJson(), report_data, container, in.now));
+  } else if (result->snp) {
+    PrintHumanSnp(*result->snp, container);
+    PrintHumanAzure(*result);
+  } else {
+    PrintHuman(*result->tdx, container);
+    PrintHumanAzure(*result);
+  }
+  return kExitOk;
+}
+
+// Which TEE made the evidence: the container and structure that parse decide. Azure vTPM
+// evidence is tried first: its JSON also holds a TD quote or SNP report, which the plain
+// decoders would take alone, leaving the vTPM quote and the runtime binding unchecked.
 Result<int> Dispatch(const VerifyFlags& flags, const Inputs& in) {
+  auto azure_evidence = azure::DecodeAzureEvidence(in.evidence);
+  if (azure_evidence.ok()) return RunAzure(flags, in, *azure_evidence);
+  if (azure_evidence.error().reason() != "azure.container.not_azure") {
+    return std::move(azure_evidence).error().WithContext(flags.evidence + ": ");
+  }
+  if (!flags.nonce.empty()) {
+    return InvalidArgument("cli.flag_not_applicable",
+                           "--nonce applies to Azure vTPM quotes; for a TDX quote or SNP report "
+                           "give --expected-report-data");
+  }
   auto quote = tdx::DecodeQuoteContainer(in.evidence);
   Status tdx_error = quote.status();
   if (quote.ok()) {

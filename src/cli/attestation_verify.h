@@ -13,6 +13,7 @@ struct VerifyFlags {
   std::string at;
   std::string expected_report_data;
   std::string event_log;
+  std::string nonce;  // Azure vTPM quotes: expected extraData, hex
   bool json = false;
 };
 

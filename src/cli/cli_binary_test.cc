@@ -225,5 +225,43 @@ TEST_F(LunalVerifyTest, GarbageEvidenceNamesBothPlatformsTried) {
   EXPECT_NE(r.err.find("[attestation.evidence_unrecognized]"), std::string::npos) << r.err;
 }
 
+TEST_F(LunalVerifyTest, AzureTdxEvidenceVerifiesWholeWithItsNonce) {
+  const std::string evidence =
+      Evidence("lunal-attestation-rs/crates/attestation/test_data/az_tdx/evidence-v1.json");
+  auto r = Lunal({"attestation", "verify", "--evidence", evidence, "--collateral", Collateral(),
+                  "--at", "2025-10-01T00:34:24Z", "--nonce", "6368616c6c656e6765", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  const Json& a = (*j)["attestation"];
+  EXPECT_EQ(a["tee"]["type"], "tdx");
+  EXPECT_EQ(a["tee"]["platform"], "azure");
+  EXPECT_EQ(a["azure"]["vtpm_quote"]["nonce"], "6368616c6c656e6765");
+  EXPECT_EQ(a["azure"]["runtime_data"]["bound_to_report_data"], true);
+
+  auto wrong = Lunal({"attestation", "verify", "--evidence", evidence, "--collateral", Collateral(),
+                      "--at", "2025-10-01T00:34:24Z", "--nonce", "00"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("[azure.tpm.nonce_mismatch]"), std::string::npos) << wrong.err;
+}
+
+TEST_F(LunalVerifyTest, AzureSnpWithAnotherVmsVcekFails) {
+  const std::string dir = "lunal-attestation-rs/crates/attestation/test_data/az_snp/";
+  auto good = Lunal({"attestation", "verify", "--evidence", Evidence(dir + "hcl-report.bin"),
+                     "--cert", Evidence(dir + "vcek.pem"), "--at", "2026-11-01T09:22:19Z"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("Azure confidential VM"), std::string::npos) << good.out;
+  auto r = Lunal({"attestation", "verify", "--evidence", Evidence(dir + "hcl-report.bin"), "--cert",
+                  Evidence(dir + "imds-vcek.der"), "--at", "2028-07-24T19:38:01Z"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("[snp.report.signature_invalid]"), std::string::npos) << r.err;
+  auto nonce =
+      Lunal({"attestation", "verify", "--evidence",
+             Evidence("lunal-attestation-rs/crates/attestation/test_data/snp/test-report.bin"),
+             "--nonce", "00"});
+  EXPECT_EQ(nonce.exit_code, 2);
+  EXPECT_NE(nonce.err.find("[cli.flag_not_applicable]"), std::string::npos) << nonce.err;
+}
+
 }  // namespace
 }  // namespace lunal

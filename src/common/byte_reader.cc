@@ -55,6 +55,11 @@ Result<std::uint32_t> ByteReader::U32Be(std::string_view field) {
   return LoadBe<std::uint32_t>(b);
 }
 
+Result<std::uint64_t> ByteReader::U64Be(std::string_view field) {
+  LUNAL_ASSIGN_OR_RETURN(ByteSpan b, Bytes(8, field));
+  return LoadBe<std::uint64_t>(b);
+}
+
 Status ByteReader::Skip(std::size_t n, std::string_view field) {
   if (n > remaining()) return Truncated(n, field);
   position_ += n;

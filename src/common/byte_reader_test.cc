@@ -19,6 +19,9 @@ TEST(ByteReaderTest, LittleAndBigEndian) {
   ByteReader r64(kData);
   EXPECT_EQ(*r64.U64Le("f"), 0x0807060504030201ull);
   EXPECT_EQ(r64.remaining(), 2u);
+  ByteReader be64(kData);
+  EXPECT_EQ(*be64.U64Be("f"), 0x0102030405060708ull);
+  EXPECT_FALSE(be64.U64Be("f").ok());  // 2 bytes left
 }
 
 TEST(ByteReaderTest, TruncatedReadNamesFieldOffsetAndSizes) {

@@ -54,4 +54,24 @@ Result<Bytes> JsonByteArray(const Json& array, const std::string& path, std::str
   }
   return out;
 }
+
+Result<Bytes> JsonBytesMember(const Json& object, std::string_view key, std::string_view path,
+                              std::string_view platform, PemText pem) {
+  const std::string member_path = JsonPath(path, key);
+  const auto it = object.find(key);
+  if (it == object.end()) return Malformed("json.missing_field", "{}: missing", member_path);
+  if (it->is_array()) return JsonByteArray(*it, member_path, platform);
+  if (!it->is_string()) {
+    return Malformed("json.wrong_type", "{}: expected a string or an array of bytes, got {}",
+                     member_path, JsonTypeName(*it));
+  }
+  const std::string& text = it->get_ref<const std::string&>();
+  if (pem == PemText::kKeep && TrimAsciiSpace(text).starts_with("-----BEGIN")) {
+    return ToBytes(text);
+  }
+  Result<DecodedText> decoded = DecodeEvidenceText(text);
+  if (!decoded.ok()) return decoded.error().WithContext(member_path + ": ");
+  return std::move(decoded->bytes);
+}
+
 }  // namespace lunal::attest

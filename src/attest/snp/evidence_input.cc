@@ -44,21 +44,8 @@ Result<Bytes> UnwrapHcl(ByteSpan hcl) {
   return Bytes(report->begin(), report->end());
 }
 
-// A bytes member (hex/base64 string or byte array); PEM text is kept as text.
 Result<Bytes> BytesMember(const Json& object, std::string_view key, std::string_view path) {
-  const std::string member_path = JsonPath(path, key);
-  const auto it = object.find(key);
-  if (it == object.end()) return Malformed("json.missing_field", "{}: missing", member_path);
-  if (it->is_array()) return JsonByteArray(*it, member_path, "snp");
-  if (!it->is_string()) {
-    return Malformed("json.wrong_type", "{}: expected a string or an array of bytes, got {}",
-                     member_path, JsonTypeName(*it));
-  }
-  const std::string& text = it->get_ref<const std::string&>();
-  if (TrimAsciiSpace(text).starts_with("-----BEGIN")) return ToBytes(text);
-  Result<DecodedText> decoded = DecodeEvidenceText(text);
-  if (!decoded.ok()) return decoded.error().WithContext(member_path + ": ");
-  return std::move(decoded->bytes);
+  return JsonBytesMember(object, key, path, "snp", PemText::kKeep);
 }
 
 // A report member: raw report bytes, or an HCL report to unwrap.

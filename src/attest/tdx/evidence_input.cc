@@ -28,19 +28,7 @@ bool LooksRaw(ByteSpan bytes) {
 
 // The quote member `key` of `object` (found at `path`): a hex/base64 string or a byte array.
 Result<Bytes> QuoteMember(const Json& object, std::string_view key, std::string_view path) {
-  const std::string member_path = JsonPath(path, key);
-  const auto it = object.find(key);
-  if (it == object.end()) {
-    return Malformed("json.missing_field", "{}: missing (the TD quote)", member_path);
-  }
-  if (it->is_array()) return JsonByteArray(*it, member_path, "tdx");
-  if (!it->is_string()) {
-    return Malformed("json.wrong_type", "{}: expected a string or an array of bytes, got {}",
-                     member_path, JsonTypeName(*it));
-  }
-  Result<DecodedText> decoded = DecodeEvidenceText(it->get_ref<const std::string&>());
-  if (!decoded.ok()) return decoded.error().WithContext(member_path + ": ");
-  return std::move(decoded->bytes);
+  return JsonBytesMember(object, key, path, "tdx");
 }
 
 Status WrongPlatform(std::string_view path, std::string_view platform) {

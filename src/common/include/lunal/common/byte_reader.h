@@ -49,6 +49,7 @@ class ByteReader {
   Result<std::uint64_t> U64Le(std::string_view field);
   Result<std::uint16_t> U16Be(std::string_view field);
   Result<std::uint32_t> U32Be(std::string_view field);
+  Result<std::uint64_t> U64Be(std::string_view field);
 
   // The next n bytes (a view into the input).
   Result<ByteSpan> Bytes(std::size_t n, std::string_view field);

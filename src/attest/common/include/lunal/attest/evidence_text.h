@@ -34,4 +34,13 @@ Result<DecodedText> DecodeEvidenceText(std::string_view text);
 // "<platform>.container.bad_byte_array".
 Result<Bytes> JsonByteArray(const Json& array, const std::string& path, std::string_view platform);
 
+// The bytes member `key` of `object` (found at JSON path `path`): a hex or base64 string
+// (DecodeEvidenceText) or an array of byte values. With kKeepPem, a string starting
+// "-----BEGIN" is returned as its text bytes (certificates travel as PEM). Errors name the
+// member's path: json.missing_field, json.wrong_type, <platform>.container.bad_byte_array and
+// the decoders' reasons.
+enum class PemText { kDecode, kKeep };
+Result<Bytes> JsonBytesMember(const Json& object, std::string_view key, std::string_view path,
+                              std::string_view platform, PemText pem = PemText::kDecode);
+
 }  // namespace lunal::attest
