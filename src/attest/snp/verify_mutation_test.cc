@@ -2,6 +2,9 @@
 // missing inputs. Each case asserts the stable reason.
 #include <gtest/gtest.h>
 
+#include <functional>
+
+#include "fake_amd.h"
 #include "lunal/attest/snp/report_layout.h"
 #include "lunal/attest/snp/verify.h"
 #include "test_reports.h"
@@ -82,6 +85,60 @@ TEST(VerifyMutationTest, ExpectedReportData) {
   EXPECT_EQ(ReasonOf(report, options), "ok");
   options.expected_report_data->at(0) ^= 1;
   EXPECT_EQ(ReasonOf(report, options), "snp.report_data.mismatch");
+}
+
+// The failure paths of CRLs and expiry, on the real Genoa report and VCEK.
+TEST(VerifyMutationTest, CrlAndExpiryRows) {
+  const Bytes report = ReadEvidence(testing::kReportV5);
+  auto fake = testing::FakeAmd::Make(SigningKey::kVcek).value();
+  const Bytes impostor = testing::DerOf(
+      fake.CrlFrom(fake.roots.ark, "2029-08-01T00:00:00Z", "2029-09-01T00:00:00Z").value());
+  struct Case {
+    std::string name;
+    std::function<void(VerifyOptions&)> edit;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {"no edit", [](VerifyOptions&) {}, "ok"},
+      {"CRL not DER", [](VerifyOptions& o) { o.crls = {ToBytes("garbage")}; },
+       "snp.crl.unparsable"},
+      {"CRL truncated",
+       [&](VerifyOptions& o) { o.crls = {Bytes(impostor.begin(), impostor.end() - 1)}; },
+       "snp.crl.unparsable"},
+      {"CRL named ARK-Genoa, signed by another key", [&](VerifyOptions& o) { o.crls = {impostor}; },
+       "snp.crl.signature_invalid"},
+      {"require_crl without a CRL", [](VerifyOptions& o) { o.require_crl = true; },
+       "snp.crl.missing"},
+      {"as_of at the VCEK's notAfter",
+       [](VerifyOptions& o) { o.as_of = ParseRfc3339("2033-02-17T23:01:36Z").value(); },
+       "snp.vcek.expired"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    VerifyOptions options = GenoaOptions();
+    c.edit(options);
+    EXPECT_EQ(ReasonOf(report, options), c.reason);
+  }
+}
+
+// Every byte of a CRL the (fake) ARK signed, flipped: it no longer parses, or no longer verifies.
+TEST(VerifyMutationTest, EveryByteOfACrl) {
+  auto fake = testing::FakeAmd::Make(SigningKey::kVcek).value();
+  const Bytes crl = testing::DerOf(
+      fake.CrlFrom(fake.roots.ark, "2029-08-01T00:00:00Z", "2029-09-01T00:00:00Z", {"20101"})
+          .value());
+  Verifier verifier({fake.roots});
+  VerifyOptions options{.as_of = fake.as_of, .signing_cert = testing::DerOf(fake.leaf)};
+  options.crls = {crl};
+  ASSERT_TRUE(verifier.Verify(fake.report, options).ok());
+  for (std::size_t i = 0; i < crl.size(); ++i) {
+    options.crls = {crl};
+    options.crls[0].at(i) ^= 0x01;
+    auto result = verifier.Verify(fake.report, options);
+    const std::string reason = result.ok() ? "ok" : result.error().reason();
+    EXPECT_TRUE(reason == "snp.crl.unparsable" || reason == "snp.crl.signature_invalid")
+        << "byte " << i << ": " << reason;
+  }
 }
 
 }  // namespace
