@@ -212,6 +212,7 @@ Result<PckCa> PckCaFromIssuerName(std::string_view issuer) {
   }
   if (common_names.size() == 1) {
     if (common_names[0] == kPckPlatformCaName) return PckCa::kPlatform;
+    if (common_names[0] == kSimPckPlatformCaName) return PckCa::kPlatform;
     if (common_names[0] == kPckProcessorCaName) return PckCa::kProcessor;
   }
   return VerificationFailed("tdx.pck.unknown_issuer",

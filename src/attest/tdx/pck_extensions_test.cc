@@ -305,10 +305,13 @@ TEST(PckCa, FromIssuerName) {
             PckCa::kPlatform);
   EXPECT_EQ(*PckCaFromIssuerName("C=US,O=Intel Corporation,CN=Intel SGX PCK Processor CA"),
             PckCa::kProcessor);
+  // The simulated TDX backend's CA plays the Platform CA's role (trust comes from the pin only).
+  EXPECT_EQ(*PckCaFromIssuerName("CN=Lunal Simulated PCK Platform CA,O=Lunal"), PckCa::kPlatform);
   for (std::string_view bad :
        {"CN=Intel SGX Root CA,O=Intel Corporation", "CN=Intel SGX PCK Platform CA2",
         "O=Intel SGX PCK Platform CA", "CN=Intel SGX PCK Platform CA\\,x",
-        "CN=Intel SGX PCK Platform CA,CN=Intel SGX PCK Processor CA", ""}) {
+        "CN=Intel SGX PCK Platform CA,CN=Intel SGX PCK Processor CA",
+        "CN=Lunal Simulated PCK Platform CA,CN=Intel SGX PCK Platform CA", ""}) {
     auto r = PckCaFromIssuerName(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().reason(), "tdx.pck.unknown_issuer");

@@ -9,7 +9,9 @@
 //   5. the Root CA CRL and that CA's PCK CRL valid at as_of (verified under the pinned root
 //      when the pool was loaded)
 //   6. the PCK chain to the pinned root, with both CRLs, at as_of; then, and only then, the
-//      leaf's key and SGX extension (FMSPC, PCE-ID, TCB components) are read
+//      leaf's key and SGX extension (FMSPC, PCE-ID, TCB components) are read; a chain ending at
+//      a simulated anchor (the sim-tdx simulation root), or through the simulation's PCK CA,
+//      marks the result simulated
 //   7. the QE report signature by the PCK key
 //   8. the QE report binds the attestation key (SHA-256(key ‖ auth data), zero upper half)
 //   9. select TCB Info (by the trusted FMSPC) and TD QE identity valid at as_of
@@ -20,6 +22,7 @@
 //  13. REPORT_DATA equals the expected value, when one is given
 #include "lunal/attest/tdx/verify.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -58,6 +61,7 @@ struct Verifier::TrustedPlatform {
   std::string description;
   crypto::PublicKey pck_key;
   PckExtensions extensions;
+  bool simulated;  // the path ended at one of simulated_pins_, or the PCK CA is the simulation's
 };
 
 struct Verifier::Cache {
@@ -69,8 +73,14 @@ struct Verifier::Cache {
 };
 
 Verifier::Verifier(std::shared_ptr<const CollateralPool> pool,
-                   std::vector<crypto::TrustAnchor> anchors)
-    : pool_(std::move(pool)), anchors_(std::move(anchors)), cache_(std::make_unique<Cache>()) {}
+                   std::vector<crypto::TrustAnchor> anchors,
+                   std::vector<crypto::TrustAnchor> simulated_anchors)
+    : pool_(std::move(pool)), anchors_(std::move(anchors)), cache_(std::make_unique<Cache>()) {
+  for (crypto::TrustAnchor& anchor : simulated_anchors) {
+    simulated_pins_.push_back(anchor.der_sha256);
+    anchors_.push_back(std::move(anchor));
+  }
+}
 
 Verifier::~Verifier() = default;
 
@@ -185,8 +195,16 @@ Result<std::shared_ptr<const Verifier::TrustedPlatform>> Verifier::TrustedPlatfo
                          VerifyPckPath(platform.chain, root_ca_crl, pck_crl, anchors_, as_of));
   LUNAL_ASSIGN_OR_RETURN(auto leaf, ReadTrustedLeaf(platform.chain.leaf));
   auto [from, until] = ValidityWindow(path, root_ca_crl, pck_crl);
+  // Simulated when the path ends at a simulated anchor; and, so that a simulation root wrongly
+  // configured as a real anchor can never pass for hardware, whenever the PCK was issued by the
+  // simulation's PCK CA (marking a result simulated only ever lowers what it claims).
+  const bool simulated =
+      std::find(simulated_pins_.begin(), simulated_pins_.end(), path.anchor_sha256) !=
+          simulated_pins_.end() ||
+      platform.chain.leaf.IssuerName().find(fmt::format("CN={}", kSimPckPlatformCaName)) !=
+          std::string::npos;
   auto trusted = std::make_shared<const TrustedPlatform>(
-      TrustedPlatform{from, until, path.Describe(), std::move(leaf.first), leaf.second});
+      TrustedPlatform{from, until, path.Describe(), std::move(leaf.first), leaf.second, simulated});
   std::lock_guard lock(cache_->mu);
   if (cache_->trusted.size() >= Cache::kMaxEntries) cache_->trusted.clear();
   cache_->trusted[key] = trusted;
@@ -220,6 +238,7 @@ Result<TdxVerification> Verifier::Verify(ByteSpan bytes, const VerifyOptions& op
                          TrustedPlatformOf(*platform, root_ca_crl, pck_crl, options.as_of));
   out.pck = trusted->extensions;
   out.certificate_chain = trusted->description;
+  out.simulated = trusted->simulated;
 
   // 7-8. The PCK key signed the QE report, which certifies the attestation key.
   LUNAL_RETURN_IF_ERROR(VerifyQeReportSignature(quote, trusted->pck_key));
@@ -305,7 +324,7 @@ Json TdxVerification::ToJson() const {
   Json out = {
       {"tee",
        {{"type", "tdx"},
-        {"simulated", false},
+        {"simulated", simulated},
         {"quote_version", quote_version},
         {"body_type", BodyTypeName(body_type)}}},
       {"measurements", measurements},

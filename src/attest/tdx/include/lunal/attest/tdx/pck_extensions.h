@@ -70,10 +70,15 @@ enum class PckCa : std::uint8_t { kPlatform, kProcessor };
 
 inline constexpr std::string_view kPckPlatformCaName = "Intel SGX PCK Platform CA";
 inline constexpr std::string_view kPckProcessorCaName = "Intel SGX PCK Processor CA";
+// The simulated TDX backend's Platform CA (src/attest/sim, docs/formats/sim-tdx.md). It plays the
+// Platform CA's role (its CRL is the "platform" PCK CRL); the name grants no trust: a chain through
+// it verifies only when it ends at a pinned root, and the simulation root is pinned only by
+// explicit configuration.
+inline constexpr std::string_view kSimPckPlatformCaName = "Lunal Simulated PCK Platform CA";
 
 // The issuing CA from the PCK certificate's issuer name in RFC 2253 form ("CN=Intel SGX PCK
 // Platform CA,O=Intel Corporation,…", as crypto::Certificate::IssuerName() gives it): its one
-// common name must be exactly one of the two names above.
+// common name must be exactly one of the three names above.
 // Errors: tdx.pck.unknown_issuer (kVerificationFailed).
 Result<PckCa> PckCaFromIssuerName(std::string_view issuer_rfc2253);
 std::string_view PckCaName(PckCa ca);

@@ -12,6 +12,8 @@
 // which is synchronised; Verify may be called from many threads.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +52,10 @@ struct TdxVerification {
   PckExtensions pck;
   PckCa pck_ca = PckCa::kPlatform;
   std::string certificate_chain;  // "Intel SGX Root CA (pinned) → …"
+  // The PCK chain ended at one of the Verifier's simulated anchors (the per-installation "Lunal
+  // Simulation Root CA" of the sim-tdx backend), or its PCK was issued by the simulation's PCK
+  // CA (kSimPckPlatformCaName): no hardware protects this TD.
+  bool simulated = false;
   TcbVerdict tcb;
   std::uint32_t tcb_evaluation_data_number = 0;
   std::uint16_t qe_isv_svn = 0;
@@ -57,16 +63,20 @@ struct TdxVerification {
   Timestamp as_of;
 
   // The "measurements" and "platform_verification" objects of the verification record
-  // (DESIGN.md), plus "tee".
+  // (DESIGN.md), plus "tee" ({"type":"tdx","simulated":…,…}).
   Json ToJson() const;
 };
 
 class Verifier {
  public:
   // The pool provides collateral; `anchors` are the roots PCK chains may end at (default: the
-  // Intel SGX Root CA only; the simulation root is added only when explicitly trusted).
+  // Intel SGX Root CA only). `simulated_anchors` are trusted as well, but a quote whose chain
+  // ends at one of them verifies with TdxVerification::simulated = true: pass the sim-tdx
+  // simulation root (src/attest/sim, SimulationRoot::Anchor()) here, and only when the
+  // deployment explicitly trusts it (docs/formats/sim-tdx.md).
   explicit Verifier(std::shared_ptr<const CollateralPool> pool,
-                    std::vector<crypto::TrustAnchor> anchors = {IntelSgxRootCaAnchor()});
+                    std::vector<crypto::TrustAnchor> anchors = {IntelSgxRootCaAnchor()},
+                    std::vector<crypto::TrustAnchor> simulated_anchors = {});
   ~Verifier();
   Verifier(const Verifier&) = delete;
   Verifier& operator=(const Verifier&) = delete;
@@ -90,7 +100,8 @@ class Verifier {
       Timestamp as_of) const;
 
   std::shared_ptr<const CollateralPool> pool_;
-  std::vector<crypto::TrustAnchor> anchors_;
+  std::vector<crypto::TrustAnchor> anchors_;  // the real anchors, then the simulated ones
+  std::vector<std::array<std::uint8_t, 32>> simulated_pins_;
   std::unique_ptr<Cache> cache_;
 };
 
