@@ -13,6 +13,8 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
   # Runtime peers the tests use: sandbox, SSH signatures, age, PostgreSQL, HTTP, OpenSSL CLI.
   bubblewrap openssh-client age postgresql curl openssl ca-certificates
+  # Independent JWT implementation for the result-token interop tests (PyJWT).
+  python3-jwt python3-cryptography
 )
 
 missing=()
