@@ -11,11 +11,11 @@
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/attest/tdx/tcb_status.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/signature.h"
 #include "lunal/crypto/x509_builder.h"
 #include "sim_pki.h"
-#include "state_files.h"
 
 namespace lunal::attest::sim {
 namespace {
@@ -130,10 +130,14 @@ Result<std::vector<tdx::PoolInput>> SimulationRoot::Collateral(Timestamp now) co
 
 Status SimulationRoot::WriteCollateral(const std::filesystem::path& dir, Timestamp now) const {
   LUNAL_ASSIGN_OR_RETURN(std::vector<tdx::PoolInput> files, Collateral(now));
-  LUNAL_RETURN_IF_ERROR(internal::EnsureDirectory(dir, 0755));
+  // lunal/common/files.h errors are published as sim.state.io (simulation_root.h).
+  auto state_io = [](const Status& s) {
+    return s.ok() ? s : Unavailable("sim.state.io", s.message());
+  };
+  LUNAL_RETURN_IF_ERROR(state_io(EnsureDirectory(dir, 0755)));
   for (const tdx::PoolInput& file : files) {
     LUNAL_RETURN_IF_ERROR(
-        internal::WriteFileAtomically(dir / file.name, AsStringView(file.bytes), 0644));
+        state_io(WriteFileAtomically(dir / file.name, AsStringView(file.bytes), 0644)));
   }
   return Status::Ok();
 }

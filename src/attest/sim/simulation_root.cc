@@ -8,10 +8,10 @@
 
 #include "lunal/attest/sim/platform.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/signature.h"
 #include "sim_pki.h"
-#include "state_files.h"
 
 namespace lunal::attest::sim {
 namespace {
@@ -24,6 +24,24 @@ constexpr mode_t kDirMode = 0700;
 constexpr mode_t kKeyMode = 0600;
 constexpr mode_t kCertMode = 0644;
 
+// lunal/common/files.h errors as this component publishes them (simulation_root.h): a key others
+// may read is sim.state.key_permissions, anything else sim.state.io; the message (with the path)
+// is kept.
+Status StateError(const Status& s) {
+  if (s.ok()) return s;
+  if (s.reason() == "file.insecure_permissions") {
+    return PermissionDenied("sim.state.key_permissions",
+                            "{}; a private key must be readable by its owner only", s.message());
+  }
+  return Unavailable("sim.state.io", s.message());
+}
+
+template <typename T>
+Result<T> StateError(Result<T> r) {
+  if (r.ok()) return r;
+  return StateError(r.error());
+}
+
 // A generation or signing failure inside lunal::crypto is our problem, not the caller's input.
 Status AsInternal(const Status& s, std::string_view what) {
   return Status(Code::kInternal, s.reason(), fmt::format("{}: {}", what, s.message()));
@@ -31,21 +49,16 @@ Status AsInternal(const Status& s, std::string_view what) {
 
 // 1. A key: loaded (private to its owner, P-256) or, when absent, generated and written.
 Result<PrivateKey> LoadOrCreateKey(const fs::path& path) {
-  LUNAL_ASSIGN_OR_RETURN(std::optional<std::string> text, internal::ReadFileIfExists(path));
+  // Private: no group/other bits (checked on the open file), no symbolic link.
+  LUNAL_ASSIGN_OR_RETURN(std::optional<std::string> text,
+                         StateError(ReadFileIfExists(path, {.require_private = true})));
   if (!text) {
     auto key = PrivateKey::Generate(crypto::KeyType::kEcP256);
     if (!key.ok()) return AsInternal(key.error(), "generating a P-256 key");
     auto pem = key->ToPkcs8Pem();
     if (!pem.ok()) return AsInternal(pem.error(), "encoding a P-256 key");
-    LUNAL_RETURN_IF_ERROR(internal::WriteFileAtomically(path, *pem, kKeyMode));
+    LUNAL_RETURN_IF_ERROR(StateError(WriteFileAtomically(path, *pem, kKeyMode)));
     return key;
-  }
-  LUNAL_ASSIGN_OR_RETURN(mode_t mode, internal::FileMode(path));
-  if ((mode & 077) != 0) {
-    return PermissionDenied("sim.state.key_permissions",
-                            "{} has mode {:04o}; a private key must be readable by its owner "
-                            "only (chmod 600)",
-                            path.string(), mode);
   }
   auto key = PrivateKey::FromPem(*text);
   if (!key.ok()) {
@@ -64,11 +77,11 @@ Result<PrivateKey> LoadOrCreateKey(const fs::path& path) {
 Result<Certificate> LoadOrIssueCertificate(const fs::path& path, const PrivateKey& key,
                                            const Certificate* issuer,
                                            const std::function<Result<Certificate>()>& issue) {
-  LUNAL_ASSIGN_OR_RETURN(std::optional<std::string> text, internal::ReadFileIfExists(path));
+  LUNAL_ASSIGN_OR_RETURN(std::optional<std::string> text, StateError(ReadFileIfExists(path)));
   if (!text) {
     auto cert = issue();
     if (!cert.ok()) return AsInternal(cert.error(), fmt::format("issuing {}", path.string()));
-    LUNAL_RETURN_IF_ERROR(internal::WriteFileAtomically(path, cert->ToPem(), kCertMode));
+    LUNAL_RETURN_IF_ERROR(StateError(WriteFileAtomically(path, cert->ToPem(), kCertMode)));
     return cert;
   }
   auto cert = Certificate::FromPem(*text);
@@ -158,8 +171,8 @@ SimulationRoot::~SimulationRoot() = default;
 
 Result<std::shared_ptr<const SimulationRoot>> SimulationRoot::Open(const fs::path& state_dir,
                                                                    const Clock& clock) {
-  LUNAL_RETURN_IF_ERROR(internal::EnsureDirectory(state_dir, kDirMode));
-  LUNAL_ASSIGN_OR_RETURN(internal::FileLock lock, internal::FileLock::Acquire(state_dir / "lock"));
+  LUNAL_RETURN_IF_ERROR(StateError(EnsureDirectory(state_dir, kDirMode)));
+  LUNAL_ASSIGN_OR_RETURN(FileLock lock, StateError(FileLock::Acquire(state_dir / "lock")));
   const Timestamp now = clock.Now();
 
   LUNAL_ASSIGN_OR_RETURN(

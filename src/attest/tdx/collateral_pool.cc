@@ -217,6 +217,9 @@ class Loader {
     report.detail =
         fmt::format("{}, tcbEvaluationDataNumber {}, {}", list.what, doc.tcb_evaluation_data_number,
                     Window(doc.issue_date, doc.next_update));
+    report.key = "fmspc=" + fmspc;
+    report.issued = doc.issue_date;
+    report.next_update = doc.next_update;
     std::vector<std::size_t> signers = DocSigners(doc, tcb_keys_);
     if (signers.empty()) {
       report.status = Untrusted("TCB Info");
@@ -235,6 +238,9 @@ class Loader {
     report.detail =
         fmt::format("TD QE identity, tcbEvaluationDataNumber {}, {}",
                     doc.tcb_evaluation_data_number, Window(doc.issue_date, doc.next_update));
+    report.key = "td_qe";
+    report.issued = doc.issue_date;
+    report.next_update = doc.next_update;
     std::vector<std::size_t> signers = DocSigners(doc, tcb_keys_);
     if (signers.empty()) {
       report.status = Untrusted("TD QE identity");
@@ -255,6 +261,8 @@ class Loader {
     std::optional<std::chrono::sys_seconds> next = crl.NextUpdate();
     report.detail = fmt::format("CRL issued by \"{}\", thisUpdate {}", crl.IssuerName(),
                                 FormatRfc3339(this_update));
+    report.issued = this_update;
+    if (next) report.next_update = FromSysSeconds(*next);
     std::vector<std::size_t> signers;
     bool by_root = false;
     for (std::size_t i = 0; i < state_.signers.size(); ++i) {
@@ -274,6 +282,11 @@ class Loader {
         return;
       }
       list = *ca == PckCa::kPlatform ? &state_.pck_platform_crl : &state_.pck_processor_crl;
+    }
+    if (list != nullptr) {
+      report.key = list == &state_.root_ca_crl        ? "root_ca"
+                   : list == &state_.pck_platform_crl ? "ca=platform"
+                                                      : "ca=processor";
     }
     if (list == nullptr) {
       report.status = VerificationFailed("tdx.collateral.untrusted_signature",
@@ -348,7 +361,9 @@ std::shared_ptr<const CollateralPool> CollateralPool::Build(std::vector<PoolInpu
   auto state = std::make_unique<State>();
   Parsed parsed;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    PoolFileReport report{files[i].name, CollateralKind::kUnknown, files[i].read_status, ""};
+    PoolFileReport report{
+        files[i].name, CollateralKind::kUnknown, files[i].read_status, "", "", std::nullopt,
+        std::nullopt};
     if (!files[i].read_status.ok()) {
       // reported as is
     } else if (files[i].bytes.size() > options.max_file_bytes) {

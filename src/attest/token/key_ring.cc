@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "file_store.h"
 #include "lunal/attest/token/jwk.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/crypto/signature.h"
 
 namespace lunal::attest::token {
@@ -50,6 +50,24 @@ Result<Json> PublishedJwk(const crypto::PrivateKey& key, std::string* kid_out) {
   return jwk;
 }
 
+// lunal/common/files.h errors as key_ring.h publishes them: a file others may read is
+// token.keyring.insecure_permissions, anything else token.keyring.io; the message (with the path)
+// is kept.
+Status KeyFileError(const Status& s) {
+  if (s.ok()) return s;
+  if (s.reason() == "file.insecure_permissions") {
+    return PermissionDenied("token.keyring.insecure_permissions",
+                            "{}; key files must be readable by their owner only", s.message());
+  }
+  return Unavailable("token.keyring.io", s.message());
+}
+
+Result<std::string> ReadKeyFile(const std::filesystem::path& path) {
+  auto text = ReadPrivateFile(path);
+  if (!text.ok()) return KeyFileError(text.error());
+  return text;
+}
+
 Status ManifestError(const std::filesystem::path& path, std::string_view what) {
   return Malformed("token.keyring.malformed", "{}: {}", path.string(), what);
 }
@@ -76,7 +94,7 @@ Status KeyRing::AddNewKeyLocked(Timestamp now) {
   LUNAL_ASSIGN_OR_RETURN(Json jwk, PublishedJwk(key, &kid));
   if (!options_.dir.empty()) {
     LUNAL_ASSIGN_OR_RETURN(std::string pem, key.ToPkcs8Pem());
-    LUNAL_RETURN_IF_ERROR(internal::WriteFileAtomically(PemPath(options_.dir, kid), pem));
+    LUNAL_RETURN_IF_ERROR(KeyFileError(WriteFileAtomically(PemPath(options_.dir, kid), pem)));
   }
   keys_.insert(keys_.begin(), std::make_shared<Key>(Key{kid, std::move(key), std::move(jwk), now,
                                                         std::nullopt, std::nullopt}));
@@ -93,7 +111,7 @@ Status KeyRing::PersistLocked() const {
     keys.push_back(std::move(entry));
   }
   Json manifest = {{"version", 1}, {"current", keys_.front()->kid}, {"keys", keys}};
-  return internal::WriteFileAtomically(options_.dir / kManifest, manifest.dump(2) + "\n");
+  return KeyFileError(WriteFileAtomically(options_.dir / kManifest, manifest.dump(2) + "\n"));
 }
 
 Result<std::unique_ptr<KeyRing>> KeyRing::Open(const KeyRingOptions& options, Timestamp now) {
@@ -102,7 +120,7 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Open(const KeyRingOptions& options, Ti
   }
   std::unique_ptr<KeyRing> ring(new KeyRing(options));
   std::lock_guard lock(ring->mu_);
-  if (!options.dir.empty()) LUNAL_RETURN_IF_ERROR(internal::EnsurePrivateDir(options.dir));
+  if (!options.dir.empty()) LUNAL_RETURN_IF_ERROR(KeyFileError(EnsureDirectory(options.dir)));
   const std::filesystem::path manifest_path = options.dir / kManifest;
   std::error_code ec;
   if (options.dir.empty() || !std::filesystem::exists(manifest_path, ec)) {
@@ -111,7 +129,7 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Open(const KeyRingOptions& options, Ti
     return ring;
   }
 
-  LUNAL_ASSIGN_OR_RETURN(std::string text, internal::ReadPrivateFile(manifest_path));
+  LUNAL_ASSIGN_OR_RETURN(std::string text, ReadKeyFile(manifest_path));
   auto manifest = ParseJson(text);
   if (!manifest.ok()) return ManifestError(manifest_path, manifest.error().message());
   const Json& m = *manifest;
@@ -138,7 +156,7 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Open(const KeyRingOptions& options, Ti
       return ManifestError(manifest_path, "exactly the current key has no \"retired\" time");
     }
     const std::filesystem::path pem_path = PemPath(options.dir, kid);
-    LUNAL_ASSIGN_OR_RETURN(std::string pem, internal::ReadPrivateFile(pem_path));
+    LUNAL_ASSIGN_OR_RETURN(std::string pem, ReadKeyFile(pem_path));
     LUNAL_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromPem(pem));
     std::string actual_kid;
     auto jwk = PublishedJwk(key, &actual_kid);
@@ -183,7 +201,7 @@ Status KeyRing::Rotate(Timestamp now) {
   if (!status.ok()) {
     if (added && !options_.dir.empty()) {
       // Best effort: an orphan PEM (one keyring.json does not list) is ignored by Open anyway.
-      internal::RemoveFile(PemPath(options_.dir, keys_.front()->kid)).IgnoreError();
+      RemoveFile(PemPath(options_.dir, keys_.front()->kid)).IgnoreError();
     }
     keys_ = std::move(before);
     return status;
@@ -191,7 +209,7 @@ Status KeyRing::Rotate(Timestamp now) {
   if (!options_.dir.empty()) {
     for (const std::string& kid : removed) {
       // The manifest no longer lists it; a failure leaves an orphan file Open ignores.
-      internal::RemoveFile(PemPath(options_.dir, kid)).IgnoreError();
+      RemoveFile(PemPath(options_.dir, kid)).IgnoreError();
     }
   }
   return Status();

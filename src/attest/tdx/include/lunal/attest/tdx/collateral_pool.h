@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,6 +70,13 @@ struct PoolFileReport {
   CollateralKind kind;
   Status status;
   std::string detail;  // "TCB Info for FMSPC 50806f000000, tcbEvaluationDataNumber 18, valid …"
+  // For the TCB Infos, QE identities and CRLs the pool parsed: what the document is for
+  // ("fmspc=50806f000000", "td_qe", "root_ca", "ca=platform", "ca=processor"; a CRL's role is
+  // known once a trusted CA verified it, so it is empty for untrusted CRLs) and its validity
+  // window (issueDate / thisUpdate, nextUpdate). Empty for certificates and unparsed files.
+  std::string key = {};
+  std::optional<Timestamp> issued = std::nullopt;
+  std::optional<Timestamp> next_update = std::nullopt;
 };
 
 struct PoolOptions {
