@@ -41,7 +41,8 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
                   "VCEK/VLEK certificate or chain (PEM or DER) when the evidence does not\n"
                   "carry it; repeatable");
   cmd->add_option("--collateral", verify.collateral,
-                  "Folder of vendor collateral (TCB Info, QE identity, CRLs, issuer chains);\n"
+                  "Folder of vendor collateral: Intel's TCB Info, QE identity, CRLs and issuer\n"
+                  "chains; AMD certificates and CRLs named as KDS names them (vcek.der, ...);\n"
                   "repeatable");
   cmd->add_option("--at", verify.at,
                   "Verify as of this RFC 3339 time instead of now, e.g. 2026-03-31T22:25:04Z");
@@ -52,6 +53,13 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
                   "REPORT_DATA the TD must have put in the quote (128 hex digits)");
   cmd->add_option("--nonce", verify.nonce,
                   "Azure vTPM evidence: the nonce (hex) the vTPM quote must carry in extraData");
+  cmd->add_option("--policy", verify.policy,
+                  "Policy file (YAML or JSON, docs/formats/policy.md) the claims must satisfy;\n"
+                  "default: TDX or SNP, no debug, no simulation, TCB UpToDate or\n"
+                  "SWHardeningNeeded");
+  cmd->add_option("--sim-root", verify.sim_root,
+                  "Trust this Lunal Simulation Root CA (sim-tdx, development only); results\n"
+                  "then say simulated and the default policy allows them");
   cmd->footer(
       "Examples:\n"
       "  lunal attestation verify --evidence quote.dat --collateral ./collateral\n"
@@ -61,8 +69,11 @@ CLI::App* AddAttestationCommands(CLI::App& app, VerifyFlags& verify) {
       "  lunal attestation verify --evidence az-tdx-evidence.json --collateral ./collateral \\\n"
       "      --nonce 6368616c6c656e6765 --at 2025-10-01T00:34:24Z\n"
       "Without --at, verification uses the current time; expired collateral is named with its\n"
-      "expiry date. OutOfDate TCBs verify with a warning: policy decides whether to accept them.\n"
-      "Exit status: 0 verified, 1 not verified (any failed check, expired collateral), 2 bad "
+      "expiry date. Verification checks what the evidence proves; the policy then decides\n"
+      "whether to accept it (the default refuses debug TDs/VMs and OutOfDate TCBs unless a\n"
+      "--policy names their advisories). --cert may also name a folder of KDS-named\n"
+      "certificates (vcek.der, vcek.pem, vlek.der, vlek.pem).\n"
+      "Exit status: 0 verified and accepted, 1 not verified or rejected by the policy, 2 bad "
       "usage.");
   return cmd;
 }

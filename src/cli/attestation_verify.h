@@ -13,7 +13,9 @@ struct VerifyFlags {
   std::string at;
   std::string expected_report_data;
   std::string event_log;
-  std::string nonce;  // Azure vTPM quotes: expected extraData, hex
+  std::string nonce;     // Azure vTPM quotes: expected extraData, hex
+  std::string policy;    // policy file (YAML/JSON); default: the default policy
+  std::string sim_root;  // a Lunal Simulation Root CA certificate to trust explicitly
   bool json = false;
 };
 

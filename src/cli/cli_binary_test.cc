@@ -95,13 +95,50 @@ TEST_F(LunalVerifyTest, VerifiesARealQuoteAsOfItsTimeAndPrintsTheRecord) {
   EXPECT_EQ(a["id"].get<std::string>().rfind("att_", 0), 0u);
 }
 
-TEST_F(LunalVerifyTest, OutOfDateVerifiesWithAWarning) {
-  auto r = Lunal({"attestation", "verify", "--evidence",
-                  Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat"),
-                  "--collateral", Collateral(), "--at", "2026-03-31T22:25:04Z"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+TEST_F(LunalVerifyTest, OutOfDateAndDebugVerifyButTheDefaultPolicyRejectsThem) {
+  const std::string quote =
+      Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat");
+  auto r = Lunal({"attestation", "verify", "--evidence", quote, "--collateral", Collateral(),
+                  "--at", "2026-03-31T22:25:04Z"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("TCB status:        OutOfDate"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("debuggable"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[policy.debug_forbidden]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[policy.tcb_status_not_accepted]"), std::string::npos) << r.out;
+
+  // A policy that names the advisories and allows debug accepts the same quote.
+  testing::TempDir dir;
+  testing::WriteFile(dir / "policy.yaml",
+                     "allow_debug: true\n"
+                     "tcb:\n"
+                     "  accepted_advisories: [INTEL-SA-00837, INTEL-SA-00960, INTEL-SA-00982,\n"
+                     "    INTEL-SA-00986, INTEL-SA-01010, INTEL-SA-01036, INTEL-SA-01076,\n"
+                     "    INTEL-SA-01079, INTEL-SA-01099, INTEL-SA-01103, INTEL-SA-01111]\n");
+  auto accepted =
+      Lunal({"attestation", "verify", "--evidence", quote, "--collateral", Collateral(), "--at",
+             "2026-03-31T22:25:04Z", "--policy", (dir / "policy.yaml").string(), "--json"});
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.out << accepted.err;
+  auto j = ParseJson(accepted.out);
+  ASSERT_TRUE(j.ok()) << accepted.out;
+  EXPECT_EQ((*j)["attestation"]["policy"]["result"], "pass");
+
+  testing::WriteFile(dir / "typo.yaml", "allow_debugg: true\n");
+  auto typo = Lunal({"attestation", "verify", "--evidence", quote, "--collateral", Collateral(),
+                     "--policy", (dir / "typo.yaml").string()});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("typo.yaml:1:1"), std::string::npos) << typo.err;
+  EXPECT_NE(typo.err.find("allow_debug"), std::string::npos) << typo.err;
+}
+
+TEST_F(LunalVerifyTest, TheDebugAllowedSnpReportFailsTheDefaultPolicy) {
+  auto r = Lunal({"attestation", "verify", "--evidence",
+                  Evidence("go-sev-guest/verify/testdata/attestation.bin"), "--cert",
+                  Evidence("go-sev-guest/verify/testdata/vcek.testcer"), "--at",
+                  "2026-03-25T12:55:28Z", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ((*j)["status"], "rejected");
+  EXPECT_EQ((*j)["attestation"]["policy"]["violations"][0]["reason"], "policy.debug_forbidden");
 }
 
 TEST_F(LunalVerifyTest, TodaySaysWhichCollateralExpiredWhen) {
@@ -172,7 +209,7 @@ TEST_F(LunalVerifyTest, CertFlagIsRefusedForTdx) {
              Evidence("lunal-attestation-rs/crates/attestation/test_data/tdx_quote_4.dat"),
              "--collateral", Collateral(), "--cert", Evidence("anchors/intel_sgx_root_ca.pem")});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("[cli.cert_not_applicable]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[attestation.option_not_applicable]"), std::string::npos) << r.err;
 }
 
 TEST_F(LunalVerifyTest, VerifiesAnSnpReportWithItsVcek) {
@@ -199,11 +236,11 @@ TEST_F(LunalVerifyTest, AForgedVcekFailsAndSnpRefusesTdxFlags) {
        "--at", "2027-02-16T02:27:09Z"});
   EXPECT_EQ(forged.exit_code, 1);
   EXPECT_NE(forged.err.find("[snp.chain.signature_invalid]"), std::string::npos) << forged.err;
-  auto with_collateral =
-      Lunal({"attestation", "verify", "--evidence", report, "--collateral", Collateral()});
-  EXPECT_EQ(with_collateral.exit_code, 2);
-  EXPECT_NE(with_collateral.err.find("[cli.flag_not_applicable]"), std::string::npos)
-      << with_collateral.err;
+  auto with_log = Lunal({"attestation", "verify", "--evidence", report, "--event-log",
+                         Evidence("go-tdx-guest/testing/testdata/ccel/ccel_data.dat")});
+  EXPECT_EQ(with_log.exit_code, 2);
+  EXPECT_NE(with_log.err.find("[attestation.option_not_applicable]"), std::string::npos)
+      << with_log.err;
 }
 
 TEST_F(LunalVerifyTest, MissingCollateralIsAUsageError) {
@@ -228,8 +265,14 @@ TEST_F(LunalVerifyTest, GarbageEvidenceNamesBothPlatformsTried) {
 TEST_F(LunalVerifyTest, AzureTdxEvidenceVerifiesWholeWithItsNonce) {
   const std::string evidence =
       Evidence("lunal-attestation-rs/crates/attestation/test_data/az_tdx/evidence-v1.json");
+  // OutOfDate with three advisories: accepted only by a policy naming them.
+  testing::TempDir dir;
+  testing::WriteFile(
+      dir / "policy.yaml",
+      "tcb:\n  accepted_advisories: [INTEL-SA-00960, INTEL-SA-00982, INTEL-SA-00986]\n");
   auto r = Lunal({"attestation", "verify", "--evidence", evidence, "--collateral", Collateral(),
-                  "--at", "2025-10-01T00:34:24Z", "--nonce", "6368616c6c656e6765", "--json"});
+                  "--at", "2025-10-01T00:34:24Z", "--nonce", "6368616c6c656e6765", "--policy",
+                  (dir / "policy.yaml").string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto j = ParseJson(r.out);
   ASSERT_TRUE(j.ok()) << r.out;
@@ -250,7 +293,8 @@ TEST_F(LunalVerifyTest, AzureSnpWithAnotherVmsVcekFails) {
   auto good = Lunal({"attestation", "verify", "--evidence", Evidence(dir + "hcl-report.bin"),
                      "--cert", Evidence(dir + "vcek.pem"), "--at", "2026-11-01T09:22:19Z"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
-  EXPECT_NE(good.out.find("Azure confidential VM"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("AMD SEV-SNP on Azure"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("is bound in REPORT_DATA"), std::string::npos) << good.out;
   auto r = Lunal({"attestation", "verify", "--evidence", Evidence(dir + "hcl-report.bin"), "--cert",
                   Evidence(dir + "imds-vcek.der"), "--at", "2028-07-24T19:38:01Z"});
   EXPECT_EQ(r.exit_code, 1);
@@ -260,7 +304,7 @@ TEST_F(LunalVerifyTest, AzureSnpWithAnotherVmsVcekFails) {
              Evidence("lunal-attestation-rs/crates/attestation/test_data/snp/test-report.bin"),
              "--nonce", "00"});
   EXPECT_EQ(nonce.exit_code, 2);
-  EXPECT_NE(nonce.err.find("[cli.flag_not_applicable]"), std::string::npos) << nonce.err;
+  EXPECT_NE(nonce.err.find("[attestation.option_not_applicable]"), std::string::npos) << nonce.err;
 }
 
 }  // namespace
