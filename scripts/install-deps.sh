@@ -15,6 +15,8 @@ PACKAGES=(
   bubblewrap openssh-client age postgresql curl openssl ca-certificates
   # Independent JWT implementation for the result-token interop tests (PyJWT).
   python3-jwt python3-cryptography
+  # HTTP load generator for bench/attest_service_bench (keep-alive POST load from a second process).
+  wrk
 )
 
 missing=()

@@ -8,7 +8,9 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <string_view>
 
+#include "attestation_role.h"
 #include "lunal/cli/output.h"
 #include "lunal/cli/parse.h"
 #include "lunal/common/log.h"
@@ -22,7 +24,8 @@ struct Role {
 };
 
 // Roles in the order DESIGN.md lists them. A role that is not built in yet says so and exits
-// with the "unsupported" status rather than pretending to run.
+// with the "unsupported" status rather than pretending to run; `attestation` runs
+// (attestation_role.h).
 constexpr Role kRoles[] = {
     {"attestation", "Attestation service: verify evidence, serve collateral and result tokens"},
     {"build", "Build service: hermetic reproducible builds, build hashes, provenance"},
@@ -88,7 +91,13 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "Print errors as JSON");
   app.footer("Run 'lunald <role> --help' for a role's options.");
 
-  for (const Role& role : kRoles) app.add_subcommand(role.name, role.description);
+  lunal::lunald::AttestationFlags attestation_flags;
+  for (const Role& role : kRoles) {
+    CLI::App* command = app.add_subcommand(role.name, role.description);
+    if (std::string_view(role.name) == "attestation") {
+      lunal::lunald::AddAttestationOptions(*command, attestation_flags);
+    }
+  }
 
   if (auto exit_now = lunal::cli::ParseCommandLine(app, argc, argv, json)) return *exit_now;
 
@@ -104,6 +113,9 @@ int main(int argc, char** argv) {
   }
 
   const std::string role = app.get_subcommands().front()->get_name();
+  if (role == "attestation") {
+    return lunal::lunald::RunAttestation(config_path, attestation_flags, json);
+  }
   return lunal::cli::ReportError(
       lunal::Unsupported("lunald.role_unavailable",
                          "the '{}' role is not available in lunald {} yet", role, lunal::kVersion),

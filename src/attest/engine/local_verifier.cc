@@ -224,7 +224,7 @@ class LocalVerifier final : public EvidenceVerifier {
                              "verifying a TDX quote needs Intel collateral: configure a collateral "
                              "folder or the Intel PCS");
     }
-    LUNAL_ASSIGN_OR_RETURN(collateral::TdxNeed need, collateral::TdxNeedOf(quote));
+    LUNAL_ASSIGN_OR_RETURN(collateral::TdxNeed need, NeedOf(quote));
     LUNAL_ASSIGN_OR_RETURN(std::shared_ptr<const tdx::CollateralPool> pool,
                            options_.collateral->TdxPool(need, now));
     std::lock_guard lock(mu_);
@@ -240,6 +240,23 @@ class LocalVerifier final : public EvidenceVerifier {
     auto verifier = slot.verifier;
     tdx_verifiers_[pool.get()] = std::move(slot);
     return verifier;
+  }
+
+  // collateral::TdxNeedOf decodes the PCK chain's PEM and certificates: two thirds of a warm
+  // verification. The need depends only on those bytes, so it is kept by their digest.
+  Result<collateral::TdxNeed> NeedOf(ByteSpan quote) const {
+    auto view = tdx::ParseQuote(quote, {.trailing = tdx::ParseOptions::Trailing::kIgnore});
+    if (!view.ok()) return collateral::TdxNeedOf(quote);  // the same error, reported there
+    const auto key = crypto::Sha256(AsBytes(view->pck_cert_chain_pem));
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = needs_.find(key); it != needs_.end()) return it->second;
+    }
+    LUNAL_ASSIGN_OR_RETURN(collateral::TdxNeed need, collateral::TdxNeedOf(quote));
+    std::lock_guard lock(mu_);
+    if (needs_.size() >= kMaxNeeds) needs_.clear();
+    needs_.emplace(key, need);
+    return need;
   }
 
   Result<Outcome> VerifyTdx(const Decoded& decoded, const VerifyRequest& request,
@@ -338,9 +355,11 @@ class LocalVerifier final : public EvidenceVerifier {
   const Clock* clock_;
   snp::Verifier snp_;
   static constexpr std::size_t kMaxPools = 8;
+  static constexpr std::size_t kMaxNeeds = 4096;
   mutable std::mutex mu_;
   // A verifier per pool the source hands out (the pool is kept alive beside it).
   mutable std::map<const tdx::CollateralPool*, TdxSlot> tdx_verifiers_;
+  mutable std::map<std::array<std::uint8_t, 32>, collateral::TdxNeed> needs_;  // by PCK chain
 };
 
 }  // namespace

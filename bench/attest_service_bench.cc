@@ -1,0 +1,264 @@
+// The attestation service's overhead (issue 5: "the service adds under 20% overhead"): the
+// throughput of POST /v1/attestation/verify under keep-alive load from a second process, beside
+// the in-process rate of the same verification through engine::EvidenceVerifier::Verify.
+//
+//   peer  EvidenceVerifier::Verify on a real TDX quote (go-tdx-guest quote_v5_sample.dat, TD1.5,
+//         UpToDate, verdict "verified" under the default policy) with warm collateral (the shared
+//         Intel folder through collateral::MakeStandardSource), one thread pinned to core 0
+//   ours  the same request as JSON ({"evidence": base64 of the file}, bearer token, no "at": the
+//         service's clock is a FakeClock at the quote's as-of time) served by the service with
+//         ONE I/O thread pinned to core 0, loaded by `wrk` (Debian's wrk 4.1, a Lua script for the
+//         POST body) pinned to core 1 over 4 keep-alive connections for a bounded duration
+//
+// One core each, so the ratio is the service's own cost per request (HTTP parsing, JSON decoding
+// of the ~7 KB body, base64, auth, metrics, the record's JSON) against the verification alone.
+// The _cpu lines give both sides per second of CPU time (the server's process CPU time during the
+// run; the in-process thread's CPU clock), which other processes on the shared machine move less
+// than wall-clock rates measured at different moments. The _octet lines send the same file as an
+// application/octet-stream body (no JSON, no base64). Also printed, as diagnostics: the handler
+// called through the router in this thread (no sockets), and GET /healthz under the same load
+// (the HTTP floor). Logging is at "warn" (the per-verification info line is not measured).
+//
+//   RESULT attest_service_verify ours=<service req/s> peer=<in-process verifies/s> unit=ops/s
+//   RESULT attest_service_verify_cpu ours=<req per CPU-s> peer=<verifies per CPU-s> unit=ops/cpu-s
+//   RESULT attest_service_verify_octet / attest_service_verify_octet_cpu   (the same, octet body)
+//
+// Environment: LUNAL_SHARED_DIR (../shared), LUNAL_BENCH_SECONDS (load duration, default 5).
+#include <sched.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <string>
+
+#include "bench_util.h"
+#include "lunal/attest/collateral/standard_source.h"
+#include "lunal/attest/engine/verifier.h"
+#include "lunal/attest/service/service.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/log.h"
+#include "lunal/crypto/digest.h"
+#include "lunal/net/client.h"
+
+namespace lunal::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kQuote = "go-tdx-guest/testing/testdata/quote_v5_sample.dat";
+constexpr std::string_view kAsOf = "2026-03-31T22:20:07Z";
+constexpr std::string_view kToken = "lnl_bench_token";
+
+fs::path SharedDir() {
+  const char* env = std::getenv("LUNAL_SHARED_DIR");
+  return env && *env ? fs::path(env) : fs::path(LUNAL_DEFAULT_SHARED_DIR);
+}
+
+Bytes ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool PinToCore(int core) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(static_cast<std::size_t>(core), &set);
+  return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// One wrk run against the service (in this process): keep-alive load from a second process,
+// wrk pinned to core 1, and this process's CPU time over the run.
+struct Load {
+  double requests = 0;
+  double rate = 0;  // wrk's Requests/sec
+  std::string p99;
+  double server_cpu = 0;
+  std::string error;
+  double cpu_us() const { return requests > 0 ? server_cpu / requests * 1e6 : 0; }
+};
+
+Load RunWrk(const fs::path& dir, const std::string& body_file, const std::string& content_type,
+            const std::string& url, int seconds) {
+  std::string script;
+  if (!body_file.empty()) {
+    script = (dir / (body_file + ".lua")).string();
+    std::ofstream lua(script);
+    lua << "wrk.method = \"POST\"\n"
+        << "local f = io.open(\"" << (dir / body_file).string() << "\", \"rb\")\n"
+        << "wrk.body = f:read(\"*a\")\nf:close()\n"
+        << "wrk.headers[\"Content-Type\"] = \"" << content_type << "\"\n"
+        << "wrk.headers[\"Authorization\"] = \"Bearer " << kToken << "\"\n";
+  }
+  const std::string command = "taskset -c 1 wrk -t1 -c4 -d" + std::to_string(seconds) +
+                              "s --latency " + (script.empty() ? "" : "-s " + script + " ") + url +
+                              " 2>&1";
+  Load load;
+  const double before = ProcessCpuSeconds();
+  const std::string out = Capture(command);
+  load.server_cpu = ProcessCpuSeconds() - before;
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)"))) {
+    load.error = "wrk saw " + m[1].str() + " non-2xx responses from " + url + ":\n" + out;
+  } else if (!std::regex_search(out, m, std::regex("([0-9]+) requests in ([0-9.]+)s"))) {
+    load.error = "cannot read wrk's output:\n" + out;
+  } else {
+    load.requests = std::stod(m[1]);
+    if (std::regex_search(out, m, std::regex("Requests/sec:\\s+([0-9.]+)"))) {
+      load.rate = std::stod(m[1]);
+    }
+    // --latency prints the distribution after "Latency Distribution"; its 99% line.
+    const std::string distribution =
+        out.substr(std::min(out.find("Latency Distribution"), out.size()));
+    if (std::regex_search(distribution, m, std::regex("99%\\s+(\\S+)"))) load.p99 = m[1];
+  }
+  return load;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "attest_service_bench: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+}  // namespace lunal::bench
+
+int main() {
+  using namespace lunal;
+  using namespace lunal::bench;
+  const char* seconds_env = std::getenv("LUNAL_BENCH_SECONDS");
+  const int seconds = seconds_env && *seconds_env ? std::atoi(seconds_env) : 5;
+  log::Init({.level = log::Level::kWarn});
+  if (std::system("command -v wrk >/dev/null 2>&1") != 0) {
+    return Fail("needs wrk (Debian package wrk; scripts/install-deps.sh)");
+  }
+  if (!PinToCore(0)) return Fail("cannot pin to core 0");
+
+  const fs::path evidence = SharedDir() / "evidence";
+  const Bytes quote = ReadFile(evidence / kQuote);
+  if (quote.empty()) return Fail("cannot read " + std::string(kQuote));
+  FakeClock clock(*ParseRfc3339(kAsOf));
+  auto source =
+      attest::collateral::MakeStandardSource({.folders = {evidence / "collateral/intel"}});
+  if (!source.ok()) return Fail(source.error().ToString());
+  std::shared_ptr<const attest::engine::EvidenceVerifier> verifier =
+      attest::engine::MakeLocalVerifier({.collateral = *source, .clock = &clock});
+
+  // Peer: the verification alone, in this thread (pinned to core 0).
+  const attest::engine::VerifyRequest request{.evidence = quote, .as_of = clock.Now()};
+  auto first = verifier->Verify(request);
+  if (!first.ok() || first->verdict != attest::engine::Verdict::kVerified) {
+    return Fail("the quote does not verify: " +
+                (first.ok() ? first->record.dump() : first.error().ToString()));
+  }
+  std::size_t failures = 0;
+  const double cpu_before = ThreadCpuSeconds();
+  long long verifies = 0;
+  const double peer = OpsPerSecond(
+      [&] {
+        auto r = verifier->Verify(request);
+        if (!r.ok() || r->verdict != attest::engine::Verdict::kVerified) ++failures;
+        ++verifies;
+      },
+      static_cast<double>(seconds), 32);
+  const double peer_cpu = static_cast<double>(verifies) / (ThreadCpuSeconds() - cpu_before);
+  if (failures > 0) return Fail(std::to_string(failures) + " in-process verifications failed");
+
+  // Ours: the service, one I/O thread (it inherits this process's pinning to core 0).
+  auto service = attest::service::AttestationService::Create(
+      {.verifier = verifier,
+       .clock = &clock,
+       .auth = {.token_sha256 = {crypto::Sha256(AsBytes(kToken))}}});
+  if (!service.ok()) return Fail(service.error().ToString());
+  if (Status s = (*service)->Start({.bind_address = "127.0.0.1", .port = 0, .threads = 1});
+      !s.ok()) {
+    return Fail(s.ToString());
+  }
+  const std::string url = (*service)->url() + "/v1/attestation/verify";
+  const std::string body = Json{{"evidence", Base64Encode(quote)}}.dump();
+  // Diagnostic: the same request through the service's router in this thread (no sockets, no
+  // HTTP parsing): what the handler costs beyond the verification.
+  double handler_cpu = 0;
+  {
+    auto router = (*service)->MakeRouter();
+    if (!router.ok()) return Fail(router.error().ToString());
+    long long handled = 0;
+    const double before = ThreadCpuSeconds();
+    OpsPerSecond(
+        [&] {
+          net::HttpRequest r;
+          r.method = "POST";
+          r.target = "/v1/attestation/verify";
+          r.headers = {{"Authorization", "Bearer " + std::string(kToken)}};
+          r.body = body;
+          if (router->Dispatch(r).status != 200) ++failures;
+          ++handled;
+        },
+        2.0, 32);
+    handler_cpu = static_cast<double>(handled) / (ThreadCpuSeconds() - before);
+  }
+  if (failures > 0) return Fail("the router did not answer 200");
+  {
+    net::HttpClient client;
+    auto r = client.Send({.method = "POST",
+                          .url = url,
+                          .headers = {{"Authorization", "Bearer " + std::string(kToken)},
+                                      {"Content-Type", "application/json"}},
+                          .body = body});
+    if (!r.ok() || r->status != 200 ||
+        r->body.find("\"status\":\"verified\"") == std::string::npos) {
+      return Fail("the service does not verify the quote: " +
+                  (r.ok() ? r->body.substr(0, 300) : r.error().ToString()));
+    }
+  }
+  const fs::path dir =
+      fs::temp_directory_path() / ("lunal-service-bench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  { std::ofstream(dir / "body.json") << body; }
+  { std::ofstream(dir / "quote.dat", std::ios::binary) << ToString(quote); }
+
+  // Diagnostic: the HTTP floor, GET /healthz (no body, no auth, a small answer).
+  const Load healthz = RunWrk(dir, "", "", (*service)->url() + "/healthz", 2);
+  // The figure: the JSON request, as a relying party sends it.
+  const Load json = RunWrk(dir, "body.json", "application/json", url, seconds);
+  // The same file as an application/octet-stream body (no JSON, no base64).
+  const Load raw = RunWrk(dir, "quote.dat", "application/octet-stream", url, seconds);
+  (*service)->Stop(std::chrono::seconds(1));
+  fs::remove_all(dir);
+  for (const Load* load : {&healthz, &json, &raw}) {
+    if (!load->error.empty()) return Fail(load->error);
+  }
+
+  std::printf(
+      "in-process: %.1f us CPU per verification; the handler without HTTP (JSON): %.1f us CPU\n"
+      "GET /healthz: %.1f us server CPU per request\n"
+      "JSON:  %.0f requests, %.1f req/s, p99 %s, %.1f us server CPU per request\n"
+      "octet: %.0f requests, %.1f req/s, p99 %s, %.1f us server CPU per request\n",
+      1e6 / peer_cpu, 1e6 / handler_cpu, healthz.cpu_us(), json.requests, json.rate,
+      json.p99.c_str(), json.cpu_us(), raw.requests, raw.rate, raw.p99.c_str(), raw.cpu_us());
+  PrintResult("attest_service_verify", json.rate, peer, "ops/s");
+  PrintResult("attest_service_verify_cpu", 1e6 / json.cpu_us(), peer_cpu, "ops/cpu-s");
+  PrintResult("attest_service_verify_octet", raw.rate, peer, "ops/s");
+  PrintResult("attest_service_verify_octet_cpu", 1e6 / raw.cpu_us(), peer_cpu, "ops/cpu-s");
+  return 0;
+}
