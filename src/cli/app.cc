@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "attestation_verify.h"
+#include "config_commands.h"
 #include "lunal/cli/output.h"
 #include "lunal/cli/parse.h"
 #include "lunal/common/time.h"
 #include "lunal/version.h"
+#include "sign_commands.h"
 
 namespace lunal::cli {
 namespace {
@@ -94,8 +96,12 @@ int RunLunal(int argc, char** argv) {
 
   VerifyFlags verify;
   CLI::App* verify_cmd = AddAttestationCommands(app, verify);
+  SignCommands sign_commands = AddSignCommands(app);
+  auto config_commands = AddConfigCommands(app);
 
   if (auto exit_now = ParseCommandLine(app, argc, argv, global.json)) return *exit_now;
+  if (auto exit_code = RunSignCommands(sign_commands, global.json)) return *exit_code;
+  if (auto exit_code = RunConfigCommands(*config_commands, global.json)) return *exit_code;
 
   if (verify_cmd->parsed()) {
     verify.json = global.json;

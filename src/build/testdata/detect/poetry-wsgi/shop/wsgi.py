@@ -1,0 +1,2 @@
+from shop import create_app
+application = create_app()
