@@ -55,16 +55,6 @@ constexpr std::string_view kQuote = "go-tdx-guest/testing/testdata/quote_v5_samp
 constexpr std::string_view kAsOf = "2026-03-31T22:20:07Z";
 constexpr std::string_view kToken = "lnl_bench_token";
 
-fs::path SharedDir() {
-  const char* env = std::getenv("LUNAL_SHARED_DIR");
-  return env && *env ? fs::path(env) : fs::path(LUNAL_DEFAULT_SHARED_DIR);
-}
-
-Bytes ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 bool PinToCore(int core) {
   cpu_set_t set;
   CPU_ZERO(&set);

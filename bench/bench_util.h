@@ -6,10 +6,29 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
+#include "lunal/common/bytes.h"
+
 namespace lunal::bench {
+
+// ../shared (real evidence and collateral): $LUNAL_SHARED_DIR, else the folder beside the
+// checkout that CMake compiled in.
+inline std::filesystem::path SharedDir() {
+  const char* env = std::getenv("LUNAL_SHARED_DIR");
+  return env && *env ? std::filesystem::path(env) : std::filesystem::path(LUNAL_DEFAULT_SHARED_DIR);
+}
+
+// A whole file (empty when unreadable: the benchmark's own checks then fail loudly).
+inline Bytes ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 // Calls `op` repeatedly for about `seconds` (checking the clock every `batch` calls) and returns
 // operations per second. Bounded: it always stops.

@@ -38,16 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace snp = attest::snp;
 
-fs::path SharedDir() {
-  const char* env = std::getenv("LUNAL_SHARED_DIR");
-  return env && *env ? fs::path(env) : fs::path(LUNAL_DEFAULT_SHARED_DIR);
-}
-
-Bytes ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 struct Sample {
   Bytes report;
   snp::VerifyOptions options;

@@ -24,7 +24,7 @@ void CheckHcl(lunal::ByteSpan bytes) {
   if (hcl->report_size + hcl->padding != bytes.size() || hcl->hw_report.size() != 1184) {
     std::abort();
   }
-  if (auto td = azure::ParseTdReport(hcl->hw_report); td.ok()) {
+  if (auto td = azure::ParseHclTdReport(hcl->hw_report); td.ok()) {
     sink = sink + Touch(td->report_data) + Touch(td->mr_td) + Touch(td->rtmr[3]);
   }
   if (auto runtime = azure::ParseRuntimeData(hcl->runtime_data); runtime.ok()) {

@@ -42,47 +42,6 @@ TdxReportReq MakeTdxReportReq(std::span<const std::uint8_t, kReportDataSize> rep
   return req;
 }
 
-Result<TdReportView> ParseTdReport(ByteSpan bytes) {
-  namespace t = tdreport;
-  if (bytes.size() != t::kSize) {
-    return Malformed("attest.tdx_guest.tdreport.bad_size", "a TDREPORT is {} bytes, have {}",
-                     t::kSize, bytes.size());
-  }
-  ByteReader r(bytes);
-  TdReportView v;
-  LUNAL_ASSIGN_OR_RETURN(auto type, Take<t::kReportType>(r, "tdreport.report_type"));
-  v.type = type[0];
-  v.subtype = type[1];
-  v.version = type[2];
-  if (v.type != t::kTypeTdx) {
-    return Malformed("attest.tdx_guest.tdreport.bad_type",
-                     "REPORTTYPE.TYPE is 0x{:02x}, want 0x81 (TDX)", v.type);
-  }
-  LUNAL_RETURN_IF_ERROR(r.Skip(t::kReserved0.size, "tdreport.reserved"));
-  LUNAL_ASSIGN_OR_RETURN(v.cpu_svn, Take<t::kCpuSvn>(r, "tdreport.cpu_svn"));
-  LUNAL_RETURN_IF_ERROR(r.Skip(t::kTeeTcbInfoHash.size + t::kTeeInfoHash.size, "tdreport.hashes"));
-  LUNAL_ASSIGN_OR_RETURN(v.report_data, Take<t::kReportData>(r, "tdreport.report_data"));
-  LUNAL_RETURN_IF_ERROR(r.Skip(t::kReserved1.size, "tdreport.reserved"));
-  LUNAL_ASSIGN_OR_RETURN(v.mac, Take<t::kMac>(r, "tdreport.mac"));
-  LUNAL_RETURN_IF_ERROR(r.Skip(t::kTcbValid.size, "tdreport.tee_tcb_info.valid"));
-  LUNAL_ASSIGN_OR_RETURN(v.tee_tcb_svn, Take<t::kTeeTcbSvn>(r, "tdreport.tee_tcb_svn"));
-  LUNAL_ASSIGN_OR_RETURN(v.mr_seam, Take<t::kMrSeam>(r, "tdreport.mr_seam"));
-  LUNAL_ASSIGN_OR_RETURN(v.mr_signer_seam, Take<t::kMrSignerSeam>(r, "tdreport.mr_signer_seam"));
-  LUNAL_RETURN_IF_ERROR(r.Skip(t::kTdAttributes.offset - r.position(), "tdreport.reserved"));
-  LUNAL_ASSIGN_OR_RETURN(v.td_attributes, Take<t::kTdAttributes>(r, "tdreport.td_attributes"));
-  LUNAL_ASSIGN_OR_RETURN(v.xfam, Take<t::kXfam>(r, "tdreport.xfam"));
-  LUNAL_ASSIGN_OR_RETURN(v.mr_td, Take<t::kMrTd>(r, "tdreport.mr_td"));
-  LUNAL_ASSIGN_OR_RETURN(v.mr_config_id, Take<t::kMrConfigId>(r, "tdreport.mr_config_id"));
-  LUNAL_ASSIGN_OR_RETURN(v.mr_owner, Take<t::kMrOwner>(r, "tdreport.mr_owner"));
-  LUNAL_ASSIGN_OR_RETURN(v.mr_owner_config, Take<t::kMrOwnerConfig>(r, "tdreport.mr_owner_config"));
-  LUNAL_ASSIGN_OR_RETURN(v.rtmr[0], Take<t::kRtmr0>(r, "tdreport.rtmr0"));
-  LUNAL_ASSIGN_OR_RETURN(v.rtmr[1], Take<t::kRtmr1>(r, "tdreport.rtmr1"));
-  LUNAL_ASSIGN_OR_RETURN(v.rtmr[2], Take<t::kRtmr2>(r, "tdreport.rtmr2"));
-  LUNAL_ASSIGN_OR_RETURN(v.rtmr[3], Take<t::kRtmr3>(r, "tdreport.rtmr3"));
-  LUNAL_ASSIGN_OR_RETURN(v.servtd_hash, Take<t::kServTdHash>(r, "tdreport.servtd_hash"));
-  return v;
-}
-
 SnpReportReq MakeSnpReportReq(std::span<const std::uint8_t, kReportDataSize> report_data,
                               std::uint32_t vmpl) {
   SnpReportReq req{};

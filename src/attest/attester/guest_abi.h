@@ -52,64 +52,7 @@ static_assert(kTdxCmdGetReport0 == 0xC4405401UL);
 
 TdxReportReq MakeTdxReportReq(std::span<const std::uint8_t, kReportDataSize> report_data);
 
-// TDREPORT_STRUCT [TDXA]: REPORTMACSTRUCT (256), TEE_TCB_INFO (239), reserved (17), TDINFO (512).
-namespace tdreport {
-using ::lunal::attest::Field;
-using ::lunal::attest::Tiles;
-inline constexpr std::size_t kSize = 1024;
-inline constexpr std::uint8_t kTypeTdx = 0x81;  // REPORTTYPE.TYPE: TDX
-// REPORTMACSTRUCT
-inline constexpr Field kReportType{0, 4};  // TYPE, SUBTYPE, VERSION, reserved
-inline constexpr Field kReserved0{4, 12};
-inline constexpr Field kCpuSvn{16, 16};
-inline constexpr Field kTeeTcbInfoHash{32, 48};
-inline constexpr Field kTeeInfoHash{80, 48};
-inline constexpr Field kReportData{128, 64};
-inline constexpr Field kReserved1{192, 32};
-inline constexpr Field kMac{224, 32};
-// TEE_TCB_INFO
-inline constexpr Field kTcbValid{256, 8};
-inline constexpr Field kTeeTcbSvn{264, 16};
-inline constexpr Field kMrSeam{280, 48};
-inline constexpr Field kMrSignerSeam{328, 48};
-inline constexpr Field kTcbAttributes{376, 8};
-inline constexpr Field kTeeTcbSvn2{384, 16};  // TDX 1.5
-inline constexpr Field kTcbReserved{400, 95};
-inline constexpr Field kReserved2{495, 17};
-// TDINFO_STRUCT
-inline constexpr Field kTdAttributes{512, 8};
-inline constexpr Field kXfam{520, 8};
-inline constexpr Field kMrTd{528, 48};
-inline constexpr Field kMrConfigId{576, 48};
-inline constexpr Field kMrOwner{624, 48};
-inline constexpr Field kMrOwnerConfig{672, 48};
-inline constexpr Field kRtmr0{720, 48};
-inline constexpr Field kRtmr1{768, 48};
-inline constexpr Field kRtmr2{816, 48};
-inline constexpr Field kRtmr3{864, 48};
-inline constexpr Field kServTdHash{912, 48};
-inline constexpr Field kTdInfoReserved{960, 64};
-static_assert(Tiles(kSize, kReportType, kReserved0, kCpuSvn, kTeeTcbInfoHash, kTeeInfoHash,
-                    kReportData, kReserved1, kMac, kTcbValid, kTeeTcbSvn, kMrSeam, kMrSignerSeam,
-                    kTcbAttributes, kTeeTcbSvn2, kTcbReserved, kReserved2, kTdAttributes, kXfam,
-                    kMrTd, kMrConfigId, kMrOwner, kMrOwnerConfig, kRtmr0, kRtmr1, kRtmr2, kRtmr3,
-                    kServTdHash, kTdInfoReserved));
-}  // namespace tdreport
-
-// A parsed TDREPORT, borrowing its buffer. Structure only: the MAC can be checked only by the
-// TDX module of the same platform (TDG.MR.VERIFYREPORT), never here.
-struct TdReportView {
-  std::uint8_t type = 0, subtype = 0, version = 0;
-  ByteSpan cpu_svn, report_data, mac;
-  ByteSpan tee_tcb_svn, mr_seam, mr_signer_seam;
-  ByteSpan td_attributes, xfam, mr_td, mr_config_id, mr_owner, mr_owner_config;
-  std::array<ByteSpan, 4> rtmr;
-  ByteSpan servtd_hash;
-};
-
-// kMalformed attest.tdx_guest.tdreport.bad_size (not 1024 bytes),
-// attest.tdx_guest.tdreport.bad_type (REPORTTYPE.TYPE not 0x81).
-Result<TdReportView> ParseTdReport(ByteSpan bytes);
+// The TDREPORT the ioctl fills is parsed by tdx::ParseTdReport (lunal/attest/tdx/td_report.h).
 
 // ---- /dev/sev-guest [SEVU] ---------------------------------------------------------------------
 

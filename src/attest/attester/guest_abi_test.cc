@@ -37,48 +37,6 @@ TEST(TdxReportReqTest, CarriesReportDataAndAZeroedReportBuffer) {
                           [](std::uint8_t b) { return b == 0; }));
 }
 
-// A TDREPORT and a quote captured on the same live TD: the TDREPORT's fields must be the ones the
-// quote's TD report body carries (the quote signs a copy of them). The two were not captured at
-// the same moment: RTMR2 (runtime measurements) was extended in between, and only it differs.
-TEST(TdReportTest, LiveTdReportMatchesTheQuoteFromTheSameTd) {
-  Bytes report_bytes = Evidence("tdx_tdreport_live.bin");
-  Bytes quote_bytes = Evidence("tdx_quote_live.dat");
-  auto report = ParseTdReport(report_bytes);
-  ASSERT_TRUE(report.ok()) << report.error();
-  auto quote = tdx::ParseQuote(quote_bytes);
-  ASSERT_TRUE(quote.ok()) << quote.error();
-  const tdx::TdReportBody& body = quote->body;
-  EXPECT_EQ(report->type, 0x81);
-  EXPECT_TRUE(Same(report->mr_td, body.mr_td));
-  EXPECT_TRUE(Same(report->rtmr[0], body.rtmr[0]));
-  EXPECT_TRUE(Same(report->rtmr[1], body.rtmr[1]));
-  EXPECT_FALSE(Same(report->rtmr[2], body.rtmr[2]));
-  EXPECT_TRUE(Same(report->rtmr[3], body.rtmr[3]));
-  EXPECT_TRUE(Same(report->report_data, body.report_data));
-  EXPECT_TRUE(Same(report->mr_config_id, body.mr_config_id));
-  EXPECT_TRUE(Same(report->mr_owner, body.mr_owner));
-  EXPECT_TRUE(Same(report->mr_owner_config, body.mr_owner_config));
-  EXPECT_TRUE(Same(report->xfam, body.xfam));
-  EXPECT_TRUE(Same(report->tee_tcb_svn, body.tee_tcb_svn));
-  EXPECT_TRUE(Same(report->mr_seam, body.mr_seam));
-  EXPECT_TRUE(Same(report->mr_signer_seam, body.mr_signer_seam));
-}
-
-TEST(TdReportTest, RejectsWrongSizeAndType) {
-  Bytes report = Evidence("tdx_tdreport_live.bin");
-  for (std::size_t size : {std::size_t{0}, std::size_t{1023}, std::size_t{1025}}) {
-    Bytes resized = report;
-    resized.resize(size);
-    auto parsed = ParseTdReport(resized);
-    ASSERT_FALSE(parsed.ok()) << size;
-    EXPECT_EQ(parsed.error().reason(), "attest.tdx_guest.tdreport.bad_size");
-  }
-  report[0] = 0x00;  // REPORTTYPE.TYPE: SGX, not TDX
-  auto parsed = ParseTdReport(report);
-  ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.error().reason(), "attest.tdx_guest.tdreport.bad_type");
-}
-
 TEST(SnpReportReqTest, LayoutIsUserDataThenVmplThenZeroes) {
   auto data = ReportData();
   SnpReportReq req = MakeSnpReportReq(data, 2);

@@ -8,6 +8,7 @@
 
 #include "guest_abi.h"
 #include "lunal/attest/guest_device.h"
+#include "lunal/attest/tdx/td_report.h"
 #include "sysfs_io.h"
 
 namespace lunal::attest {
@@ -39,7 +40,7 @@ Result<Bytes> TdxGuestDeviceAttester::GetTdReport(
     return internal::ErrnoStatus(err, kPrefix, "tdreport", "TDX_CMD_GET_REPORT0", device_);
   Bytes report(std::begin(req.tdreport), std::end(req.tdreport));
   // The driver returns what TDG.MR.REPORT wrote; check it is a TDREPORT before handing it out.
-  LUNAL_RETURN_IF_ERROR(guest_abi::ParseTdReport(report).status());
+  LUNAL_RETURN_IF_ERROR(tdx::ParseTdReport(report).status());
   return report;
 }
 

@@ -1,4 +1,4 @@
-// ParseHclReport / ParseTdReport / ParseRuntimeData: layer 1 and 2 of STYLE.md's parsing layers
+// ParseHclReport / ParseHclTdReport / ParseRuntimeData: layer 1 and 2 of STYLE.md's parsing layers
 // for the Azure HCL report (hcl_report.h gives the layout and its sources).
 #include "lunal/attest/azure/hcl_report.h"
 
@@ -144,40 +144,15 @@ Result<HclReportView> ParseHclReport(ByteSpan bytes) {
   return out;
 }
 
-Result<TdReportView> ParseTdReport(ByteSpan hw_report) {
-  using namespace layout::tdreport;  // NOLINT(google-build-using-namespace)
-  constexpr std::string_view kName = "azure.hcl.tdreport";
-  ByteReader r(hw_report, layout::kHwReport.offset);
-  TdReportView out{};
-  LUNAL_ASSIGN_OR_RETURN(auto type, Take<kReportType>(r, kName));
-  if (type[0] != 0x81) {
-    return Malformed("azure.hcl.tdreport.type",
-                     "REPORTMACSTRUCT type {:#04x} is not a TDX TDREPORT (0x81)", type[0]);
+Result<tdx::TdReportView> ParseHclTdReport(ByteSpan hw_report) {
+  if (hw_report.size() != layout::kHwReport.size) {
+    return Malformed("azure.hcl.hw_report.truncated", "the hardware area is {} bytes, not {}",
+                     hw_report.size(), layout::kHwReport.size);
   }
-  LUNAL_RETURN_IF_ERROR(
-      r.Skip(kMacReserved1.size + kCpuSvn.size + kTeeTcbInfoHash.size + kTeeInfoHash.size, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.report_data, Take<kReportData>(r, kName));
-  LUNAL_RETURN_IF_ERROR(r.Skip(kMacReserved2.size + kMac.size + kTcbValid.size, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.tee_tcb_svn, Take<kTeeTcbSvn>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.mr_seam, Take<kMrSeam>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.mr_signer_seam, Take<kMrSignerSeam>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.seam_attributes, Take<kSeamAttributes>(r, kName));
-  LUNAL_RETURN_IF_ERROR(r.Skip(kTcbInfoRest.size + kReserved.size, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.td_attributes, Take<kTdAttributes>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.xfam, Take<kXfam>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.mr_td, Take<kMrTd>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.mr_config_id, Take<kMrConfigId>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.mr_owner, Take<kMrOwner>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.mr_owner_config, Take<kMrOwnerConfig>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.rtmr[0], Take<kRtmr0>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.rtmr[1], Take<kRtmr1>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.rtmr[2], Take<kRtmr2>(r, kName));
-  LUNAL_ASSIGN_OR_RETURN(out.rtmr[3], Take<kRtmr3>(r, kName));
-  LUNAL_RETURN_IF_ERROR(r.Skip(kServTdHash.size + kTdInfoReserved.size, kName));
-  LUNAL_ASSIGN_OR_RETURN(ByteSpan rest, r.Bytes(r.remaining(), kName));
-  LUNAL_RETURN_IF_ERROR(CheckZero(rest, layout::kHwReport.offset + layout::kTdReportSize,
+  LUNAL_RETURN_IF_ERROR(CheckZero(hw_report.subspan(tdx::tdreport::kSize),
+                                  layout::kHwReport.offset + tdx::tdreport::kSize,
                                   "azure.hcl.tdreport.padding"));
-  return out;
+  return tdx::ParseTdReport(hw_report.first(tdx::tdreport::kSize));
 }
 
 Result<RuntimeData> ParseRuntimeData(ByteSpan json) {

@@ -1,5 +1,6 @@
-// ParseHclReport / ParseTdReport / ParseRuntimeData over the real HCL reports, and a mutation table
-// over them: every header field, the runtime header, the padding and truncation at every part.
+// ParseHclReport / ParseHclTdReport / ParseRuntimeData over the real HCL reports, and a mutation
+// table over them: every header field, the runtime header, the padding and truncation at every
+// part.
 #include "lunal/attest/azure/hcl_report.h"
 
 #include <gtest/gtest.h>
@@ -40,7 +41,7 @@ TEST(HclReportTest, ParsesTheTdxReportAndItsTdReport) {
   EXPECT_EQ(view->version, 2u);
   EXPECT_EQ(view->report_type, HclReportType::kTdx);
   EXPECT_EQ(view->runtime_data.size(), 1201u);
-  auto td = ParseTdReport(view->hw_report);
+  auto td = ParseHclTdReport(view->hw_report);
   ASSERT_TRUE(td.ok()) << td.error();
   // The MRTD column of the README row for this capture.
   EXPECT_TRUE(HexEncode(td->mr_td).starts_with("024a32b070383331"));
@@ -143,11 +144,11 @@ TEST(TdReportTest, RefusesAnotherReportTypeAndNonZeroPadding) {
   Bytes hw(view->hw_report.begin(), view->hw_report.end());
   Bytes wrong_type = hw;
   wrong_type[0] = 0x00;  // an SGX REPORT, not a TDREPORT
-  EXPECT_EQ(ParseTdReport(wrong_type).error().reason(), "azure.hcl.tdreport.type");
+  EXPECT_EQ(ParseHclTdReport(wrong_type).error().reason(), "tdx.tdreport.bad_type");
   Bytes padded = hw;
   padded[1100] = 1;
-  EXPECT_EQ(ParseTdReport(padded).error().reason(), "azure.hcl.tdreport.padding.not_zero");
-  EXPECT_FALSE(ParseTdReport(ByteSpan(hw).first(1000)).ok());
+  EXPECT_EQ(ParseHclTdReport(padded).error().reason(), "azure.hcl.tdreport.padding.not_zero");
+  EXPECT_FALSE(ParseHclTdReport(ByteSpan(hw).first(1000)).ok());
 }
 
 struct RuntimeCase {

@@ -31,7 +31,7 @@ crypto::DigestAlgorithm DigestOf(HclHashType type) {
 }
 
 // Step 2 (TDX): every TD field the HCL's TDREPORT holds must be the quote's.
-Status CheckTdReport(const TdReportView& report, const tdx::TdxVerification& quote) {
+Status CheckTdReport(const tdx::TdReportView& report, const tdx::TdxVerification& quote) {
   struct Pair {
     std::string_view name;
     ByteSpan in_report;
@@ -172,7 +172,7 @@ Result<AzureVerification> VerifyAzure(const AzureEvidence& evidence, const Verif
     LUNAL_ASSIGN_OR_RETURN(
         out.tdx, options.tdx_verifier->Verify(*evidence.td_quote,
                                               tdx::VerifyOptions{.as_of = options.as_of}));
-    LUNAL_ASSIGN_OR_RETURN(TdReportView td_report, ParseTdReport(hcl.hw_report));
+    LUNAL_ASSIGN_OR_RETURN(tdx::TdReportView td_report, ParseHclTdReport(hcl.hw_report));
     LUNAL_RETURN_IF_ERROR(CheckTdReport(td_report, *out.tdx));
     report_data = out.tdx->report_data;
   }

@@ -130,7 +130,7 @@ TEST_P(AzureMutationTest, FailsWithItsReason) {
   EXPECT_EQ(result.error().reason(), m.reason) << result.error();
 }
 
-namespace td = layout::tdreport;
+namespace td = tdx::tdreport;
 
 INSTANTIATE_TEST_SUITE_P(
     Steps, AzureMutationTest,
@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
                  [](AzureEvidence& e) { EditTdReport(e, td::kTdAttributes); },
                  "azure.tdreport.mismatch"},
         Mutation{"tdreport_type", true, [](AzureEvidence& e) { EditTdReport(e, td::kReportType); },
-                 "azure.hcl.tdreport.type"},
+                 "tdx.tdreport.bad_type"},
         // Step 3: the runtime binding
         Mutation{"snp_runtime_data", false, EditRuntimeData, "azure.binding.mismatch"},
         Mutation{"tdx_runtime_data", true, EditRuntimeData, "azure.binding.mismatch"},

@@ -26,7 +26,7 @@
 //   kPermissionDenied  attest.tdx_guest.permission_denied / attest.sev_guest.permission_denied
 //   kResourceExhausted attest.sev_guest.certs_too_large (the host's certificates exceed 16 KiB)
 //   kMalformed         attest.sev_guest.bad_report_size, attest.sev_guest.cert_table.*,
-//                      attest.tdx_guest.tdreport.*
+//                      tdx.tdreport.* (tdx/td_report.h)
 //   kUnsupported       attest.tdx_guest.no_quote, attest.rtmr.unsupported
 #pragma once
 

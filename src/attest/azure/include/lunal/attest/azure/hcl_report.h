@@ -24,7 +24,7 @@
 // azure.hcl.reserved.not_zero, azure.hcl.hw_report.truncated, azure.hcl.runtime.truncated,
 // azure.hcl.runtime.data_size, azure.hcl.runtime.version, azure.hcl.report_type
 // (kUnsupported: VBS and others), azure.hcl.hash_type (kUnsupported),
-// azure.hcl.padding.not_zero, azure.hcl.tdreport.* (the TDREPORT fields), and
+// azure.hcl.padding.not_zero, azure.hcl.tdreport.padding.not_zero and tdx.tdreport.*, and
 // ParseRuntimeData's azure.runtime.* below.
 //
 // Views borrow the input bytes. Pure functions; thread-safe.
@@ -38,6 +38,7 @@
 #include <string_view>
 
 #include "lunal/attest/layout.h"
+#include "lunal/attest/tdx/td_report.h"
 #include "lunal/common/bytes.h"
 #include "lunal/common/json.h"
 #include "lunal/common/result.h"
@@ -68,46 +69,6 @@ static_assert(Tiles(kRuntimeHeaderSize, kDataSize, kRuntimeVersion, kReportType,
                     kVariableDataSize));
 inline constexpr std::size_t kRuntimeOffset = kHwReport.end();
 
-// TDREPORT_STRUCT (Intel TDX Module ABI specification, TDREPORT_STRUCT: REPORTMACSTRUCT,
-// TEE_TCB_INFO, reserved, TDINFO) inside the 1184-byte hardware report area.
-inline constexpr std::size_t kTdReportSize = 1024;
-namespace tdreport {
-// REPORTMACSTRUCT (256)
-inline constexpr Field kReportType{0, 4};  // type 0x81 = TDX, subtype, version, reserved
-inline constexpr Field kMacReserved1{4, 12};
-inline constexpr Field kCpuSvn{16, 16};
-inline constexpr Field kTeeTcbInfoHash{32, 48};
-inline constexpr Field kTeeInfoHash{80, 48};
-inline constexpr Field kReportData{128, 64};
-inline constexpr Field kMacReserved2{192, 32};
-inline constexpr Field kMac{224, 32};
-// TEE_TCB_INFO (239) then 17 reserved bytes
-inline constexpr Field kTcbValid{256, 8};
-inline constexpr Field kTeeTcbSvn{264, 16};
-inline constexpr Field kMrSeam{280, 48};
-inline constexpr Field kMrSignerSeam{328, 48};
-inline constexpr Field kSeamAttributes{376, 8};
-inline constexpr Field kTcbInfoRest{384, 111};  // TEE_TCB_SVN2 etc. (TDX 1.5), not in v4 quotes
-inline constexpr Field kReserved{495, 17};
-// TDINFO (512)
-inline constexpr Field kTdAttributes{512, 8};
-inline constexpr Field kXfam{520, 8};
-inline constexpr Field kMrTd{528, 48};
-inline constexpr Field kMrConfigId{576, 48};
-inline constexpr Field kMrOwner{624, 48};
-inline constexpr Field kMrOwnerConfig{672, 48};
-inline constexpr Field kRtmr0{720, 48};
-inline constexpr Field kRtmr1{768, 48};
-inline constexpr Field kRtmr2{816, 48};
-inline constexpr Field kRtmr3{864, 48};
-inline constexpr Field kServTdHash{912, 48};
-inline constexpr Field kTdInfoReserved{960, 64};
-static_assert(Tiles(kTdReportSize, kReportType, kMacReserved1, kCpuSvn, kTeeTcbInfoHash,
-                    kTeeInfoHash, kReportData, kMacReserved2, kMac, kTcbValid, kTeeTcbSvn, kMrSeam,
-                    kMrSignerSeam, kSeamAttributes, kTcbInfoRest, kReserved, kTdAttributes, kXfam,
-                    kMrTd, kMrConfigId, kMrOwner, kMrOwnerConfig, kRtmr0, kRtmr1, kRtmr2, kRtmr3,
-                    kServTdHash, kTdInfoReserved));
-}  // namespace tdreport
 }  // namespace layout
 
 // The runtime header's report_type: which hardware report the HCL report wraps.
@@ -117,17 +78,6 @@ enum class HclHashType : std::uint32_t { kSha256 = 1, kSha384 = 2, kSha512 = 3 }
 
 std::string_view HclReportTypeName(HclReportType type);  // "snp", "tdx"
 std::string_view HclHashTypeName(HclHashType type);      // "sha256", "sha384", "sha512"
-
-// The TDREPORT fields a quote of the same TD must repeat (TDX only).
-// (Spans of the layout's sizes: report_data 64, tee_tcb_svn 16, attributes 8, the rest 48.)
-struct TdReportView {
-  ByteSpan report_data;
-  ByteSpan tee_tcb_svn;
-  ByteSpan mr_seam, mr_signer_seam;
-  ByteSpan seam_attributes, td_attributes, xfam;
-  ByteSpan mr_td, mr_config_id, mr_owner, mr_owner_config;
-  std::array<ByteSpan, 4> rtmr;
-};
 
 struct HclReportView {
   std::uint32_t version = 0;       // header version (1 and 2 seen)
@@ -143,9 +93,9 @@ struct HclReportView {
 // Parses an HCL report (the NV index contents, possibly zero-padded).
 Result<HclReportView> ParseHclReport(ByteSpan bytes);
 
-// The TDREPORT in a TDX HCL report's hardware area (its 160 trailing bytes must be zero; the
-// MAC is not checked: only the TDX module on the same machine can).
-Result<TdReportView> ParseTdReport(ByteSpan hw_report);
+// The TDREPORT in a TDX HCL report's hardware area (tdx::ParseTdReport on its first 1024 bytes;
+// the 160 after it must be zero). The MAC is not checked: only the TDX module that made it can.
+Result<tdx::TdReportView> ParseHclTdReport(ByteSpan hw_report);
 
 // An RSA public key from the runtime data's JWK set (RFC 7517 §4, RFC 7518 §6.3.1).
 struct RsaJwk {
