@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "lunal/common/bytes.h"
@@ -56,6 +57,19 @@ inline std::string Capture(const std::string& command) {
   std::array<char, 4096> buf;
   while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe.get())) out += buf.data();
   return out;
+}
+
+// OpenSSL's own ECDSA verifications per second, as `openssl speed -seconds N <alg>` prints them:
+// " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  44286.0  14041.6" (sign/s, then verify/s).
+// `alg` is "ecdsap256" or "ecdsap384", `curve_name` "nistp256" or "nistp384"; 0 if not found.
+inline double OpenSslEcdsaVerifyRate(const std::string& alg, const std::string& curve_name,
+                                     int seconds) {
+  const std::string out =
+      Capture("openssl speed -seconds " + std::to_string(seconds) + " " + alg + " 2>/dev/null");
+  const std::regex line("ecdsa \\(" + curve_name +
+                        "\\)\\s+\\S+s\\s+\\S+s\\s+([0-9.]+)\\s+([0-9.]+)");
+  std::smatch m;
+  return std::regex_search(out, m, line) ? std::stod(m[2]) : 0;
 }
 
 inline void PrintResult(const std::string& name, double ours, double peer,

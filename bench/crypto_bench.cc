@@ -24,16 +24,6 @@ namespace {
 using crypto::Curve;
 using crypto::DigestAlgorithm;
 
-// `openssl speed ecdsapNNN` prints e.g. " 256 bits ecdsa (nistp256)   0.0000s   0.0001s
-// 44286.0  14041.6" with sign/s then verify/s as the last two numbers.
-double OpenSslVerifyRate(const std::string& alg, const std::string& curve_name) {
-  std::string out = Capture("openssl speed -seconds 2 " + alg + " 2>/dev/null");
-  std::regex line("ecdsa \\(" + curve_name + "\\)\\s+\\S+s\\s+\\S+s\\s+([0-9.]+)\\s+([0-9.]+)");
-  std::smatch m;
-  if (!std::regex_search(out, m, line)) return 0;
-  return std::stod(m[2]);
-}
-
 // `openssl speed -evp sha256 -bytes N` ends with "sha256  <k-bytes-per-second>k".
 double OpenSslSha256MiBps() {
   std::string out = Capture("openssl speed -seconds 2 -bytes 1048576 -evp sha256 2>/dev/null");
@@ -59,7 +49,7 @@ int VerifyBench(const char* name, crypto::KeyType type, Curve curve, DigestAlgor
   double ours =
       OpsPerSecond([&] { all_ok &= crypto::VerifyEcdsaRaw(*pub, digest, message, *sig).ok(); });
   if (!all_ok) return std::fprintf(stderr, "%s: a verification failed\n", name), 1;
-  PrintResult(name, ours, OpenSslVerifyRate(openssl_alg, openssl_curve), "verify/s");
+  PrintResult(name, ours, OpenSslEcdsaVerifyRate(openssl_alg, openssl_curve, 2), "verify/s");
   return 0;
 }
 

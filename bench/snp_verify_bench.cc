@@ -69,14 +69,6 @@ std::pair<double, double> OpsPerCpuSecond(Op&& op, double cpu_seconds, int batch
   return {static_cast<double>(ops) / cpu, static_cast<double>(ops) / wall};
 }
 
-// `openssl speed` prints "384 bits ecdsa (nistp384)   <sign>s   <verify>s   <sign/s> <verify/s>".
-double OpenSslP384VerifyRate() {
-  std::string out = Capture("openssl speed -seconds 3 ecdsap384 2>/dev/null");
-  std::smatch m;
-  std::regex line("ecdsa \\(nistp384\\)\\s+\\S+s\\s+\\S+s\\s+([0-9.]+)\\s+([0-9.]+)");
-  return std::regex_search(out, m, line) ? std::stod(m[2]) : 0;
-}
-
 }  // namespace
 }  // namespace lunal::bench
 
@@ -112,7 +104,7 @@ int main() {
       3.0, 8);
   if (failures > 0) return std::fprintf(stderr, "%zu verifications failed\n", failures), 1;
 
-  double bound = OpenSslP384VerifyRate();
+  double bound = OpenSslEcdsaVerifyRate("ecdsap384", "nistp384", 3);
   std::printf("# wall-clock rates: warm %.1f/s, cold %.1f/s\n", warm_wall, cold_wall);
   PrintResult("snp_verify_warm", warm_rate, bound, "ops/s");
   PrintResult("snp_verify_cold", cold_rate, bound, "ops/s");

@@ -34,13 +34,6 @@ struct Sample {
   Timestamp as_of;
 };
 
-double OpenSslP256VerifyRate() {
-  std::string out = Capture("openssl speed -seconds 2 ecdsap256 2>/dev/null");
-  std::smatch m;
-  std::regex line("ecdsa \\(nistp256\\)\\s+\\S+s\\s+\\S+s\\s+([0-9.]+)\\s+([0-9.]+)");
-  return std::regex_search(out, m, line) ? std::stod(m[2]) : 0;
-}
-
 }  // namespace
 }  // namespace lunal::bench
 
@@ -85,7 +78,7 @@ int main() {
       3.0, 1);
   if (failures > 0) return std::fprintf(stderr, "%zu verifications failed\n", failures), 1;
 
-  double bound = OpenSslP256VerifyRate() / 2.0;
+  double bound = OpenSslEcdsaVerifyRate("ecdsap256", "nistp256", 2) / 2.0;
   PrintResult("tdx_verify_warm", warm_rate, bound, "quotes/s");
   PrintResult("tdx_verify_cold", cold_rate, bound, "quotes/s");
   PrintResult("tdx_verify_cold_pool", cold_pool_rate, bound, "quotes/s");
