@@ -36,6 +36,7 @@ struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  Bytes peer_certificate;  // TLS: the server's leaf, as verified in the handshake
 
   beast::tcp_stream& Lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   ~Connection() {
@@ -196,9 +197,12 @@ Status HttpClient::Impl::Handshake(Connection& connection, const Url& url,
   });
   if (ec == beast::error::timeout) return Timeout("TLS handshake with", url);
   if (ec) {
+    Status refused = internal::PeerVerifierStatus(native);  // verify_server's own reason
+    if (!refused.ok()) return refused;
     return Unavailable("net.tls_handshake_failed", "TLS handshake with {}:{}: {}", url.host,
                        url.port, internal::HandshakeFailureDetail(native, ec.message()));
   }
+  connection.peer_certificate = internal::PeerCertificateDer(native);
   return internal::CheckPeerPin(native, options.tls);
 }
 
@@ -258,6 +262,7 @@ Exchange HttpClient::Impl::TransactOn(Stream& stream, Connection& connection,
     out.response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   out.response.body = std::move(response.body());
+  out.response.peer_certificate_der = connection.peer_certificate;
   return out;
 }
 

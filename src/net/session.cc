@@ -141,9 +141,22 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void OnHandshake(beast::error_code ec) {
-    if (ec) return Close();
+    if (ec) {
+      if constexpr (kTls) ReportHandshakeFailure(ec);
+      return Close();
+    }
     if constexpr (kTls) peer_certificate_ = PeerCertificateDer(stream_.native_handle());
     WaitForRequest();
+  }
+
+  // TlsServerOptions::on_handshake_failed, with the peer verifier's refusal when there was one.
+  void ReportHandshakeFailure(const beast::error_code& ec) {
+    const auto& hook = options_.tls->on_handshake_failed;
+    if (!hook) return;
+    unsigned long openssl_error = ec.category() == asio::error::get_ssl_category()
+                                      ? static_cast<unsigned long>(ec.value())
+                                      : 0;
+    hook(remote_, ServerHandshakeFailure(stream_.native_handle(), openssl_error, ec.message()));
   }
 
   void WaitForRequest() {

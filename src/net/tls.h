@@ -46,4 +46,12 @@ Bytes PeerCertificateDer(SSL* ssl);
 // `error_text` (the I/O error's message).
 std::string HandshakeFailureDetail(SSL* ssl, std::string error_text);
 
+// The status a PeerVerifier (tls_credentials.h) refused this connection's peer with; OK when no
+// verifier ran or it accepted.
+Status PeerVerifierStatus(SSL* ssl);
+
+// Why a server-side handshake failed, for TlsServerOptions::on_handshake_failed. `openssl_error`
+// is the packed OpenSSL error code of an SSL-category failure (0 for other failures).
+Status ServerHandshakeFailure(SSL* ssl, unsigned long openssl_error, std::string error_text);
+
 }  // namespace lunal::net::internal

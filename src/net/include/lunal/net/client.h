@@ -24,6 +24,7 @@
 
 #include "lunal/common/result.h"
 #include "lunal/net/http.h"
+#include "lunal/net/tls_credentials.h"
 
 namespace lunal::net {
 
@@ -60,6 +61,15 @@ struct ClientTlsOptions {
   // The name sent as SNI and checked against the certificate; empty: the URL's host (an IP
   // literal is checked against the certificate's IP SANs and sent without SNI).
   std::string server_name{};
+  // Replaceable client credentials (tls_credentials.h), instead of client_cert_pem/client_key_pem:
+  // each handshake presents their current chain and key.
+  std::shared_ptr<TlsCredentials> client_credentials{};
+  // Caller-supplied server verification (tls_credentials.h): when set, it replaces CA and
+  // host-name verification (ca_pem must be unset); pinned_spki_sha256, if also set, still applies.
+  // A refusal fails Send with the hook's own status.
+  PeerVerifier verify_server{};
+  // Refuse TLS 1.2 (TLS 1.3 only, RFC 8446).
+  bool tls13_only = false;
 };
 
 struct ClientOptions {

@@ -63,6 +63,9 @@ struct HttpResponse {
   int status = 200;
   HttpHeaders headers;
   std::string body;
+  // Set by HttpClient on TLS connections: the server's leaf certificate (DER) as verified during
+  // the handshake of the connection that carried this response. Ignored in handler responses.
+  Bytes peer_certificate_der{};
 
   std::optional<std::string_view> Header(std::string_view name) const {
     return FindHeader(headers, name);

@@ -33,6 +33,7 @@
 
 #include "lunal/common/status.h"
 #include "lunal/net/http.h"
+#include "lunal/net/tls_credentials.h"
 
 namespace lunal::net {
 
@@ -84,6 +85,20 @@ struct TlsServerOptions {
   std::optional<std::string> client_ca_pem{};
   // Fail the handshake when the client presents no certificate. Requires client_ca_pem.
   bool require_client_cert = false;
+  // Replaceable credentials (tls_credentials.h): when set, each handshake presents their current
+  // chain and key, and cert_chain_pem / private_key_pem must be empty.
+  std::shared_ptr<TlsCredentials> credentials{};
+  // Caller-supplied client verification (tls_credentials.h): when set, a client certificate is
+  // required and judged by this hook alone; client_ca_pem must be unset. Session resumption is
+  // turned off so that every connection is judged afresh.
+  PeerVerifier verify_client{};
+  // Refuse TLS 1.2 (TLS 1.3 only, RFC 8446).
+  bool tls13_only = false;
+  // Called with the client's address and why, whenever a handshake fails: the PeerVerifier's own
+  // status when it refused; Unauthenticated "net.tls_no_peer_certificate" when a required client
+  // certificate was missing; Unavailable "net.tls_handshake_failed" otherwise (timeouts and
+  // clients that went away included). Runs on an I/O thread; must not throw.
+  std::function<void(std::string_view remote_address, const Status& why)> on_handshake_failed{};
 };
 
 struct ServerOptions {
