@@ -13,8 +13,12 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
   # Runtime peers the tests use: sandbox, SSH signatures, age, PostgreSQL, HTTP, OpenSSL CLI.
   bubblewrap openssh-client age postgresql curl openssl ca-certificates
+  # The hermetic build's python recipe: pip download / pip install --target (src/build/sandbox).
+  python3-pip
   # Independent JWT implementation for the result-token interop tests (PyJWT).
   python3-jwt python3-cryptography
+  # in-toto / securesystemslib: independent DSSE verification of build provenance (interop test).
+  in-toto python3-securesystemslib
   # HTTP load generator for bench/attest_service_bench (keep-alive POST load from a second process).
   wrk
 )
