@@ -21,6 +21,8 @@ PACKAGES=(
   in-toto python3-securesystemslib
   # HTTP load generator for bench/attest_service_bench (keep-alive POST load from a second process).
   wrk
+  # jq: recomputes the canonical build manifest independently (src/build/tree manifest test).
+  jq
 )
 
 missing=()
