@@ -13,6 +13,7 @@
 #include "lunal/cli/parse.h"
 #include "lunal/common/time.h"
 #include "lunal/version.h"
+#include "provenance_commands.h"
 #include "sign_commands.h"
 
 namespace lunal::cli {
@@ -97,10 +98,12 @@ int RunLunal(int argc, char** argv) {
   VerifyFlags verify;
   CLI::App* verify_cmd = AddAttestationCommands(app, verify);
   SignCommands sign_commands = AddSignCommands(app);
+  ProvenanceCommands provenance_commands = AddProvenanceCommands(app);
   auto config_commands = AddConfigCommands(app);
 
   if (auto exit_now = ParseCommandLine(app, argc, argv, global.json)) return *exit_now;
   if (auto exit_code = RunSignCommands(sign_commands, global.json)) return *exit_code;
+  if (auto exit_code = RunProvenanceCommands(provenance_commands, global.json)) return *exit_code;
   if (auto exit_code = RunConfigCommands(*config_commands, global.json)) return *exit_code;
 
   if (verify_cmd->parsed()) {
