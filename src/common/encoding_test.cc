@@ -154,6 +154,62 @@ TEST(Base64Test, RoundTripsAllLengths) {
   }
 }
 
+// Long inputs go through the decoder's four-characters-at-a-time path; whatever the position of a
+// bad character, padding or line break, the verdict and the position reported must be those of
+// the character-by-character rules.
+TEST(Base64Test, EveryPositionOfALongInputIsJudgedByTheSameRules) {
+  Bytes data;
+  for (int i = 0; i < 62; ++i) data.push_back(static_cast<uint8_t>(i * 53 + 7));
+  const std::string enc = Base64Encode(data);  // 84 characters, one '=' at the end
+  ASSERT_EQ(enc.size(), 84u);
+  for (std::size_t k = 0; k + 1 < enc.size(); ++k) {
+    std::string bad = enc;
+    bad[k] = '*';
+    auto r = Base64Decode(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason(), "base64.invalid_character") << k;
+    EXPECT_NE(r.error().message().find("at position " + std::to_string(k)), std::string::npos)
+        << k << ": " << r.error();
+
+    if (k + 4 < enc.size()) {  // '=' followed by more characters
+      std::string padded = enc;
+      padded[k] = '=';
+      EXPECT_EQ(Base64Decode(padded).error().reason(), "base64.bad_padding") << k;
+    }
+
+    std::string wrapped = enc;
+    wrapped.insert(k, "\r\n");
+    EXPECT_FALSE(Base64Decode(wrapped).ok()) << k;
+    auto unwrapped = Base64Decode(wrapped, {.ignore_whitespace = true});
+    ASSERT_TRUE(unwrapped.ok()) << k << ": " << unwrapped.error();
+    EXPECT_EQ(*unwrapped, data) << k;
+  }
+  // Non-canonical trailing bits are still caught after a long run of whole groups.
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string loose = enc;  // "...x=": the last symbol x carries two unused bits; set one
+  loose[82] = kAlphabet[kAlphabet.find(enc[82]) ^ 1];
+  auto r = Base64Decode(loose);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().reason(), "base64.non_canonical");
+}
+
+TEST(Base64Test, RoundTripsLongInputsInBothAlphabets) {
+  Bytes data;
+  for (int n = 0; n < 400; ++n) {
+    for (auto alphabet : {Base64Alphabet::kStandard, Base64Alphabet::kUrl}) {
+      for (bool pad : {true, false}) {
+        auto dec = Base64Decode(
+            Base64Encode(data, alphabet, pad),
+            {.alphabet = alphabet, .padding = Base64DecodeOptions::Padding::kOptional});
+        ASSERT_TRUE(dec.ok()) << n;
+        EXPECT_EQ(*dec, data) << n;
+      }
+    }
+    data.push_back(static_cast<uint8_t>(n * 37 + 11));
+  }
+}
+
 TEST(BytesTest, ConstantTimeEqual) {
   EXPECT_TRUE(ConstantTimeEqual(AsBytes("abc"), AsBytes("abc")));
   EXPECT_FALSE(ConstantTimeEqual(AsBytes("abc"), AsBytes("abd")));
