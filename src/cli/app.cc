@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attestation_verify.h"
+#include "build_commands.h"
 #include "config_commands.h"
 #include "lunal/cli/output.h"
 #include "lunal/cli/parse.h"
@@ -100,11 +101,13 @@ int RunLunal(int argc, char** argv) {
   SignCommands sign_commands = AddSignCommands(app);
   ProvenanceCommands provenance_commands = AddProvenanceCommands(app);
   auto config_commands = AddConfigCommands(app);
+  BuildCommands build_commands = AddBuildCommands(app);
 
   if (auto exit_now = ParseCommandLine(app, argc, argv, global.json)) return *exit_now;
   if (auto exit_code = RunSignCommands(sign_commands, global.json)) return *exit_code;
   if (auto exit_code = RunProvenanceCommands(provenance_commands, global.json)) return *exit_code;
   if (auto exit_code = RunConfigCommands(*config_commands, global.json)) return *exit_code;
+  if (auto exit_code = RunBuildCommands(build_commands, global.json)) return *exit_code;
 
   if (verify_cmd->parsed()) {
     verify.json = global.json;

@@ -185,11 +185,12 @@ ProvenanceCommands AddProvenanceCommands(CLI::App& app) {
   s.verify = provenance->add_subcommand(
       "verify",
       "Verify a build's provenance: an in-toto Statement v1 with a SLSA Provenance v1\n"
-      "predicate in a DSSE envelope (what `lunal build` writes as provenance.json). The\n"
+      "predicate in a DSSE envelope (what `lunal build` writes as provenance.dsse.json). The\n"
       "signature must be by a builder key you trust: one you pin with --key, or one an\n"
       "attested builder's TEE evidence binds (checked with --sim-root / --collateral).\n"
       "Then the statement's subjects and build hash are compared with what you expect.");
-  s.verify->add_option("--provenance", s.provenance, "The DSSE envelope, e.g. out/provenance.json")
+  s.verify
+      ->add_option("--provenance", s.provenance, "The DSSE envelope, e.g. out/provenance.dsse.json")
       ->required();
   s.verify->add_option("--key", s.key,
                        "The builder's public key (PEM, \"BEGIN PUBLIC KEY\") to pin");
@@ -207,9 +208,9 @@ ProvenanceCommands AddProvenanceCommands(CLI::App& app) {
                        "evidence (as for `lunal attestation verify`); repeatable");
   s.verify->footer(
       "Examples:\n"
-      "  lunal provenance verify --provenance out/provenance.json --key builder.pub.pem \\\n"
+      "  lunal provenance verify --provenance out/provenance.dsse.json --key builder.pub.pem \\\n"
       "      --artifact out/app.tar --build-hash \"$(cat out/hash.txt)\"\n"
-      "  lunal provenance verify --provenance out/provenance.json --sim-root .lunal/sim-tdx\n"
+      "  lunal provenance verify --provenance out/provenance.dsse.json --sim-root .lunal/sim-tdx\n"
       "Nothing is trusted by default: without --key, --sim-root or --collateral the provenance\n"
       "is refused (provenance.untrusted_key). A key inside the envelope counts only when TEE\n"
       "evidence that verifies binds it. Failures name a stable reason, e.g.\n"
