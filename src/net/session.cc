@@ -249,6 +249,8 @@ class Session final : public SessionControl, public std::enable_shared_from_this
       if (options_.on_internal_error) options_.on_internal_error(request, filled);
       FillResponse(ErrorResponse(filled), head, options_.server_header, response_).IgnoreError();
     }
+    if (options_.on_response)
+      options_.on_response(request.method, request.path, static_cast<int>(response_.result_int()));
     Write();
   }
 
@@ -256,6 +258,19 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     keep_alive_ = false;
     // Cannot fail: ErrorResponse builds a valid status and safe headers.
     FillResponse(ErrorResponse(status), false, options_.server_header, response_).IgnoreError();
+    if (options_.on_response) {
+      std::string method;
+      std::string path;
+      // The request line is in the message as soon as it was read, even when a header field
+      // (Content-Length over the body limit) stopped the parse.
+      if (parser_) {
+        const auto& header = parser_->get();
+        method = std::string(header.method_string());
+        const std::string_view target = header.target();
+        path = std::string(target.substr(0, target.find('?')));
+      }
+      options_.on_response(method, path, static_cast<int>(response_.result_int()));
+    }
     Write();
   }
 

@@ -58,6 +58,7 @@ struct AttestationService::Impl {
   Metrics metrics;
   std::unique_ptr<net::HttpServer> server;
   std::string url;
+  std::vector<std::string> endpoint_paths;  // the routes' paths: the metric's endpoint labels
 
   Impl(ServiceOptions o, const Clock* c)
       : options(std::move(o)),
@@ -73,7 +74,8 @@ struct AttestationService::Impl {
     return net::ErrorResponse(status);
   }
 
-  // Authentication (unless `open`), the handler, exception safety and the request counter.
+  // Authentication (unless `open`), the handler and exception safety. Requests are counted by the
+  // server's response hook (Start), which also sees what no handler answered (404, 413, ...).
   net::Handler Wrap(std::string endpoint, bool open,
                     std::function<HttpResponse(HttpRequest&)> handler) {
     return [this, endpoint = std::move(endpoint), open,
@@ -92,7 +94,6 @@ struct AttestationService::Impl {
           response = Error(request, Internal("attest.service.exception", "{}", e.what()));
         }
       }
-      metrics.CountRequest(endpoint, response.status);
       return response;
     };
   }
@@ -282,7 +283,9 @@ Result<net::Router> AttestationService::MakeRouter() {
       {"GET", "/metrics", false, &Impl::MetricsText},
   };
   net::Router router;
+  s->endpoint_paths.clear();
   for (const Route& r : routes) {
+    s->endpoint_paths.emplace_back(r.path);
     LUNAL_RETURN_IF_ERROR(router.Add(r.method, r.path, s->Wrap(r.path, r.open, bind(r.fn))));
   }
   return router;
@@ -300,6 +303,15 @@ Status AttestationService::Start(net::ServerOptions server) {
                  {{"path", request.path}, {"status", status.ToString()}});
     };
   }
+  // Every response counts, labelled by endpoint; paths that are not ours share one label, so a
+  // scanner cannot grow the metric's cardinality.
+  server.on_response = [s = impl_.get(), previous = std::move(server.on_response)](
+                           std::string_view method, std::string_view path, int status) {
+    bool known = false;
+    for (std::string_view endpoint : s->endpoint_paths) known = known || endpoint == path;
+    s->metrics.CountRequest(known ? path : "other", status);
+    if (previous) previous(method, path, status);
+  };
   const std::string host = server.bind_address;
   impl_->server = std::make_unique<net::HttpServer>(std::move(server), std::move(router));
   LUNAL_RETURN_IF_ERROR(impl_->server->Start());

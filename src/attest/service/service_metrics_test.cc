@@ -30,6 +30,12 @@ TEST_F(ServiceHttpTest, MetricsAreStrictExpositionAndCountWhatHappened) {
   Post(url, {{"evidence", Scripted("verified")}}, std::nullopt);  // 401
   Call("POST", url, "{");                                         // 400 before the verifier
   Call("GET", Url("/healthz"), "", std::nullopt);
+  // Answered by the server before any handler: still counted, and paths that are not the
+  // service's share one label.
+  EXPECT_EQ(Call("GET", Url("/no/such/path")).status, 404);
+  EXPECT_EQ(Call("GET", Url("/another/unknown")).status, 404);
+  EXPECT_EQ(Call("GET", url).status, 405);
+  EXPECT_EQ(Call("POST", url, std::string((std::size_t{1} << 20) + 1, 'x')).status, 413);
   Reply r = Call("GET", Url("/metrics"));
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(net::FindHeader(r.headers, "Content-Type").value_or(""),
@@ -46,6 +52,9 @@ TEST_F(ServiceHttpTest, MetricsAreStrictExpositionAndCountWhatHappened) {
   EXPECT_EQ(at(v + "400\",endpoint=\"/v1/attestation/verify\"}"), 2);
   EXPECT_EQ(at(v + "401\",endpoint=\"/v1/attestation/verify\"}"), 1);
   EXPECT_EQ(at(v + "200\",endpoint=\"/healthz\"}"), 1);
+  EXPECT_EQ(at(v + "404\",endpoint=\"other\"}"), 2);
+  EXPECT_EQ(at(v + "405\",endpoint=\"/v1/attestation/verify\"}"), 1);
+  EXPECT_EQ(at(v + "413\",endpoint=\"/v1/attestation/verify\"}"), 1);
   const std::string d = "lunal_attestation_verifications_total{reason=\"";
   EXPECT_EQ(at(d + "none\",tee=\"tdx\",verdict=\"verified\"}"), 3);
   EXPECT_EQ(at(d + "policy.debug_forbidden\",tee=\"tdx\",verdict=\"rejected\"}"), 1);

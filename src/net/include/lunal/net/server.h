@@ -44,6 +44,14 @@ using Handler = std::function<HttpResponse(HttpRequest&)>;
 // never sees. Runs on an I/O thread; must not throw.
 using InternalErrorHook = std::function<void(const HttpRequest&, const Status&)>;
 
+// Called once for every response the server sends: a handler's, and the server's own (404 / 405
+// from the router, 400 / 413 / 431 from the request reader), after it is built and before it is
+// written. `method` and `path` are empty when the request line was never read. For counting
+// (metrics), so a limit hit before any handler ran is still seen. Runs on an I/O thread; must not
+// throw; keep it cheap.
+using ResponseHook =
+    std::function<void(std::string_view method, std::string_view path, int status)>;
+
 // Maps (method, path) to handlers. Fill it before handing it to an HttpServer; after that it is
 // only read, so concurrent Dispatch calls are safe.
 class Router {
@@ -117,6 +125,7 @@ struct ServerOptions {
   std::string server_header = "lunal";  // the Server header; empty: none
   std::optional<TlsServerOptions> tls{};
   InternalErrorHook on_internal_error{};
+  ResponseHook on_response{};
 };
 
 struct ServerStats {
