@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "lunal/common/files.h"
-#include "process.h"
+#include "lunal/common/subprocess.h"
 
 namespace lunal::sign {
 
@@ -66,22 +66,33 @@ Result<SignResult> SignFileWithSshKeygen(const std::string& file, const SignOpti
   fs::path copy = work.path() / fs::path(file).filename();
   LUNAL_RETURN_IF_ERROR(WriteFileAtomically(copy, *message, 0600));
   // ssh-keygen(1) -Y sign: "-f key_file -n namespace file ..."; writes file.sig.
-  auto run = internal::RunProgram({options.ssh_keygen, "-Y", "sign", "-f", options.key_path, "-n",
-                                   options.namespace_, copy.string()},
-                                  options.timeout);
+  // No shell; ssh-keygen is searched on our PATH; our environment (SSH_AUTH_SOCK for agents),
+  // stdin and process group (so it stays in the terminal's foreground group and can ask for a
+  // passphrase on /dev/tty) are inherited.
+  auto run = RunSubprocess({.argv = {options.ssh_keygen, "-Y", "sign", "-f", options.key_path, "-n",
+                                     options.namespace_, copy.string()},
+                            .search_path = true,
+                            .stdin_mode = SubprocessOptions::Stdin::kInherit,
+                            .own_process_group = false,
+                            .timeout = options.timeout});
   if (!run.ok()) {
-    if (run.error().reason() == "sign.process.spawn_failed") {
-      return Unavailable("sign.ssh_keygen.not_found", "{} (OpenSSH 8.1 or later is needed)",
-                         run.error().message());
+    if (run.error().reason() == "subprocess.io") {
+      return Internal("sign.process.io", "{}", run.error().message());
     }
-    return std::move(run).error();
+    // subprocess.spawn_failed or subprocess.bad_argv (an empty program name).
+    return Unavailable("sign.ssh_keygen.not_found", "{} (OpenSSH 8.1 or later is needed)",
+                       run.error().message());
+  }
+  if (run->timed_out) {
+    return DeadlineExceeded("sign.process.timeout", "{} did not finish within {} s",
+                            options.ssh_keygen, options.timeout.count() / 1000);
   }
   std::string sig_path = file + ".sig";
   if (run->exit_code != 0) {
     std::string err = run->err;
     while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
     return Unavailable("sign.ssh_keygen.failed", "ssh-keygen -Y sign exited with {}: {}",
-                       run->exit_code, err);
+                       run->term_signal != 0 ? -1 : run->exit_code, err);
   }
   LUNAL_ASSIGN_OR_RETURN(std::string armored, ReadFile(copy.string() + ".sig"));
   LUNAL_ASSIGN_OR_RETURN(SshSignature sig, ParseArmoredSshSignature(armored));

@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "git_process.h"
 #include "internal.h"
 #include "lunal/build/intake.h"
+#include "lunal/common/subprocess.h"
 
 namespace lunal::build {
 namespace fs = std::filesystem;
@@ -18,6 +18,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kTree = "intake.tree";
+
+struct GitOutput {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out = {};
+  std::string err = {};
+};
 constexpr std::chrono::milliseconds kCloneTimeout{10 * 60 * 1000};
 constexpr std::chrono::milliseconds kGitTimeout{2 * 60 * 1000};
 
@@ -103,7 +109,7 @@ class Git {
   // git -C dir -c ... ARGS; a non-zero exit is intake.git.failed with git's stderr tail.
   Result<std::string> Run(const fs::path& dir, std::vector<std::string> args,
                           std::chrono::milliseconds timeout = kGitTimeout) const {
-    LUNAL_ASSIGN_OR_RETURN(internal::GitOutput out, Exec(dir, std::move(args), timeout));
+    LUNAL_ASSIGN_OR_RETURN(GitOutput out, Exec(dir, std::move(args), timeout));
     if (out.exit_code != 0) {
       std::string err = Tail(out.err);
       if (!url_.empty() && url_ != redacted_url_) {
@@ -118,8 +124,8 @@ class Git {
     return std::move(out.out);
   }
 
-  Result<internal::GitOutput> Exec(const fs::path& dir, std::vector<std::string> args,
-                                   std::chrono::milliseconds timeout = kGitTimeout) const {
+  Result<GitOutput> Exec(const fs::path& dir, std::vector<std::string> args,
+                         std::chrono::milliseconds timeout = kGitTimeout) const {
     std::vector<std::string> argv = {"git"};
     if (!dir.empty()) argv.insert(argv.end(), {"-C", dir.string()});
     // Transports: everything off, then the ones a source URL may use back on ("ext::" and
@@ -133,7 +139,25 @@ class Git {
     }
     verb_ = args.empty() ? "" : args.front();
     argv.insert(argv.end(), args.begin(), args.end());
-    return internal::RunGit(argv, env_, timeout);
+    // Our PATH is searched (the same as env_'s); stdin is /dev/null; git's own group is ours, so
+    // a timeout kills git (not the helpers it started, which end with their pipe).
+    auto run = RunSubprocess({.argv = std::move(argv),
+                              .search_path = true,
+                              .env = env_,
+                              .own_process_group = false,
+                              .timeout = timeout,
+                              .max_output_bytes = kNoOutputLimit});
+    if (!run.ok()) {
+      // subprocess.bad_argv / spawn_failed (git cannot be started) and subprocess.io.
+      return Unavailable("intake.git.failed", "{}", run.error().message());
+    }
+    if (run->timed_out) {
+      return DeadlineExceeded("intake.git.failed", "git did not finish within {} s",
+                              timeout.count() / 1000);
+    }
+    return GitOutput{.exit_code = run->term_signal != 0 ? -1 : run->exit_code,
+                     .out = std::move(run->out),
+                     .err = std::move(run->err)};
   }
 
  private:
@@ -170,9 +194,8 @@ Result<std::string> ResolveRef(const Git& git, const fs::path& source, std::stri
       candidates.push_back(std::string(ref));
   }
   for (const std::string& c : candidates) {
-    LUNAL_ASSIGN_OR_RETURN(internal::GitOutput out,
-                           git.Exec(source, {"rev-parse", "--verify", "--quiet", "--end-of-options",
-                                             c + "^{commit}"}));
+    LUNAL_ASSIGN_OR_RETURN(GitOutput out, git.Exec(source, {"rev-parse", "--verify", "--quiet",
+                                                            "--end-of-options", c + "^{commit}"}));
     std::string id = Tail(out.out);
     if (out.exit_code == 0 && (id.size() == 40 || id.size() == 64) && IsHex(id)) return id;
   }

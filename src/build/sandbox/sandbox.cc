@@ -13,8 +13,8 @@
 #include <system_error>
 
 #include "lunal/common/encoding.h"
+#include "lunal/common/subprocess.h"
 #include "lunal/crypto/digest.h"
-#include "spawn.h"
 
 namespace lunal::build {
 namespace {
@@ -244,17 +244,29 @@ Result<SandboxResult> RunInSandbox(const SandboxSpec& spec) {
   LUNAL_ASSIGN_OR_RETURN(std::string bwrap, FindBwrap());
   env.insert(extra.begin(), extra.end());
 
-  internal::SpawnOptions options;
-  options.argv = BwrapArgs(bwrap, spec, env);
-  options.env = {};  // bwrap needs nothing; --setenv gives the sandbox its environment
-  options.umask = kSandboxUmask;
-  options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout);
-  options.max_output_bytes = spec.max_log_bytes;
-  LUNAL_ASSIGN_OR_RETURN(internal::SpawnOutput out, internal::Spawn(options));
+  // bwrap leads its own process group (a timeout kills the group; --die-with-parent and the PID
+  // namespace end the rest), stdin is /dev/null, stdout and stderr are one bounded log. bwrap
+  // gets an empty environment: --setenv gives the sandbox its own.
+  auto run = RunSubprocess({
+      .argv = BwrapArgs(bwrap, spec, env),
+      .env = std::vector<std::string>{},
+      .merge_stderr = true,
+      .umask = kSandboxUmask,
+      .own_process_group = true,
+      .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout),
+      .max_output_bytes = spec.max_log_bytes,
+  });
+  if (!run.ok()) {
+    if (run.error().reason() == "subprocess.spawn_failed") {
+      return Unavailable("build.sandbox.unavailable", "{}", run.error().message());
+    }
+    return Internal("build.sandbox.io", "{}", run.error().message());
+  }
+  SubprocessResult& out = *run;
   SandboxResult result;
   result.exit_code = out.exit_code;
   result.timed_out = out.timed_out;
-  result.log = std::move(out.output);
+  result.log = std::move(out.out);
   result.duration = out.duration;
   return result;
 }

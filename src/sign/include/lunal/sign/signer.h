@@ -11,8 +11,9 @@
 //
 // Errors: sign.ssh_keygen.not_found (kUnavailable), sign.ssh_keygen.failed (kUnavailable: a
 // non-zero exit, ssh-keygen's stderr in the message), sign.process.timeout (kDeadlineExceeded),
-// sign.input.not_found (kNotFound), and anything ParseArmoredSshSignature / VerifySshSignature
-// report about the produced file (which would be an ssh-keygen/Lunal mismatch).
+// sign.process.io (kInternal: a pipe, fork or poll failed), sign.input.not_found (kNotFound),
+// and anything ParseArmoredSshSignature / VerifySshSignature report about the produced file
+// (which would be an ssh-keygen/Lunal mismatch).
 // Thread-compatible: concurrent calls for different files are fine.
 #pragma once
 
