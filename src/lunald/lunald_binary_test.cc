@@ -26,7 +26,7 @@ TEST(LunaldBinaryTest, VersionAndRoles) {
 }
 
 TEST(LunaldBinaryTest, AnUnbuiltRoleSaysSoInsteadOfPretending) {
-  auto r = Lunald({"cds", "--json"});
+  auto r = Lunald({"node", "--json"});
   EXPECT_EQ(r.exit_code, 2);
   auto j = ParseJson(r.out);
   ASSERT_TRUE(j.ok()) << r.out;
@@ -40,23 +40,24 @@ TEST(LunaldBinaryTest, ConfigFileSectionsAreCheckedWithPositions) {
   testing::WriteFile(dir / "list.yaml", "- attestation\n");
   // A valid file gets as far as the role.
   EXPECT_NE(
-      Lunald({"--config", (dir / "ok.yaml").string(), "cds"}).err.find("lunald.role_unavailable"),
+      Lunald({"--config", (dir / "ok.yaml").string(), "node"}).err.find("lunald.role_unavailable"),
       std::string::npos);
-  auto typo = Lunald({"--config", (dir / "typo.yaml").string(), "cds"});
+  auto typo = Lunald({"--config", (dir / "typo.yaml").string(), "node"});
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_NE(typo.err.find("typo.yaml:2:1: unknown section \"csd\""), std::string::npos) << typo.err;
-  EXPECT_NE(Lunald({"--config", (dir / "list.yaml").string(), "cds"}).err.find("config.wrong_type"),
-            std::string::npos);
+  EXPECT_NE(
+      Lunald({"--config", (dir / "list.yaml").string(), "node"}).err.find("config.wrong_type"),
+      std::string::npos);
   // The environment names the file too.
-  auto from_env = Lunald({"cds"}, {"LUNALD_CONFIG=" + (dir / "typo.yaml").string()});
+  auto from_env = Lunald({"node"}, {"LUNALD_CONFIG=" + (dir / "typo.yaml").string()});
   EXPECT_NE(from_env.err.find("config.unknown_key"), std::string::npos) << from_env.err;
 }
 
 TEST(LunaldBinaryTest, BadLogSettingsAreUsageErrors) {
-  auto r = Lunald({"--log-level", "loud", "cds"});
+  auto r = Lunald({"--log-level", "loud", "node"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--log-level: unknown log level \"loud\""), std::string::npos) << r.err;
-  auto env = Lunald({"cds"}, {"LUNALD_LOG_FORMAT=xml"});
+  auto env = Lunald({"node"}, {"LUNALD_LOG_FORMAT=xml"});
   EXPECT_NE(env.err.find("log.bad_format"), std::string::npos) << env.err;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "attestation_role.h"
+#include "cds_role.h"
 #include "lunal/cli/output.h"
 #include "lunal/cli/parse.h"
 #include "lunal/common/log.h"
@@ -24,8 +25,8 @@ struct Role {
 };
 
 // Roles in the order DESIGN.md lists them. A role that is not built in yet says so and exits
-// with the "unsupported" status rather than pretending to run; `attestation` runs
-// (attestation_role.h).
+// with the "unsupported" status rather than pretending to run; `attestation` and `cds`
+// run (attestation_role.h, cds_role.h).
 constexpr Role kRoles[] = {
     {"attestation", "Attestation service: verify evidence, serve collateral and result tokens"},
     {"build", "Build service: hermetic reproducible builds, build hashes, provenance"},
@@ -92,11 +93,13 @@ int main(int argc, char** argv) {
   app.footer("Run 'lunald <role> --help' for a role's options.");
 
   lunal::lunald::AttestationFlags attestation_flags;
+  lunal::lunald::CdsFlags cds_flags;
   for (const Role& role : kRoles) {
     CLI::App* command = app.add_subcommand(role.name, role.description);
     if (std::string_view(role.name) == "attestation") {
       lunal::lunald::AddAttestationOptions(*command, attestation_flags);
     }
+    if (std::string_view(role.name) == "cds") lunal::lunald::AddCdsOptions(*command, cds_flags);
   }
 
   if (auto exit_now = lunal::cli::ParseCommandLine(app, argc, argv, json)) return *exit_now;
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   if (role == "attestation") {
     return lunal::lunald::RunAttestation(config_path, attestation_flags, json);
   }
+  if (role == "cds") return lunal::lunald::RunCds(config_path, cds_flags, json);
   return lunal::cli::ReportError(
       lunal::Unsupported("lunald.role_unavailable",
                          "the '{}' role is not available in lunald {} yet", role, lunal::kVersion),

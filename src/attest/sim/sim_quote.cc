@@ -66,7 +66,7 @@ Status PutBody(Bytes& quote, const TdMeasurements& td) {
   LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kTeeTcbSvn, kTeeTcbSvn, "tee_tcb_svn"));
   LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kMrSeam, mr_seam, "mr_seam"));
   // mr_signer_seam and seam_attributes: zero, as for Intel's own TDX modules.
-  LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kTdAttributes, Le(kTdAttributes, 8), "td_attributes"));
+  LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kTdAttributes, Le(td.td_attributes, 8), "td_attributes"));
   LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kXfam, Le(kXfam, 8), "xfam"));
   LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kMrTd, td.mr_td, "mr_td"));
   LUNAL_RETURN_IF_ERROR(Put(quote, at, b::kMrConfigId, td.mr_config_id, "mr_config_id"));

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <span>
 
+#include "lunal/attest/sim/platform.h"
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/common/bytes.h"
 #include "lunal/common/result.h"
@@ -20,6 +22,7 @@ struct TdMeasurements {
   ByteSpan mr_owner_config;
   std::array<ByteSpan, 4> rtmr;
   ByteSpan report_data;
+  std::uint64_t td_attributes = kTdAttributes;
 };
 
 // header ‖ TD1.0 body ‖ u32 signature data length ‖ signature data, where the signature data is

@@ -105,7 +105,8 @@ Result<Evidence> SimTdxAttester::Attest(
                               .mr_owner = config_.mr_owner,
                               .mr_owner_config = config_.mr_owner_config,
                               .rtmr = {rtmr[0], rtmr[1], rtmr[2], rtmr[3]},
-                              .report_data = report_data};
+                              .report_data = report_data,
+                              .td_attributes = config_.td_attributes};
   LUNAL_ASSIGN_OR_RETURN(out.quote, internal::BuildQuote(*root_, td));
   out.tee = TeeType::kTdx;
   out.provider = std::string(kProvider);

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "lunal/attest/attester.h"
+#include "lunal/attest/sim/platform.h"
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/attest/tdx/event_log.h"
 #include "lunal/attest/tdx/event_log_builder.h"
@@ -68,6 +69,9 @@ struct SimTdxConfig {
   Bytes mr_config_id = {};
   Bytes mr_owner = {};
   Bytes mr_owner_config = {};
+  // TD_ATTRIBUTES of the quotes (TDX module ABI, TDREPORT.TDINFO.ATTRIBUTES): default
+  // kTdAttributes (SEPT_VE_DISABLE only). Tests set bit 0 (DEBUG) to produce a debug TD's quote.
+  std::uint64_t td_attributes = kTdAttributes;
 };
 
 class SimTdxAttester final : public Attester {

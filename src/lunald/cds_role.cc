@@ -1,0 +1,281 @@
+#include "cds_role.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lunal/attest/service/config.h"
+#include "lunal/cds/cds.h"
+#include "lunal/cds/http.h"
+#include "lunal/cds/remote_verifier.h"
+#include "lunal/cli/output.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
+#include "lunal/common/log.h"
+#include "lunal/net/server.h"
+
+namespace lunal::lunald {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::chrono::seconds kStopGrace{10};
+
+constexpr const char* kFooter =
+    R"help(Configuration: the `cds:` section of the --config file (YAML; unknown keys are errors
+naming file:line:column). Evidence is verified by a remote attestation service
+(remote_verifier), or else in process, configured by the same file's `attestation:` section
+(collateral folders, pcs, trust_simulation_root; see `lunald attestation --help`).
+
+  cds:
+    listen: 127.0.0.1:8444              # default 127.0.0.1:0 (an ephemeral port)
+    threads: 2                          # default 2
+    state_dir: /var/lib/lunal/cds       # required: cds.db, master.key (created 0700)
+    master_key_file: /etc/lunal/cds-master.key   # optional: 32 raw bytes, mode 0600
+    operator_key: /etc/lunal/operator.pub.pem    # required: the pinned allow-list signer (P-256)
+    nonce_ttl_seconds: 120
+    certificate_lifetime_seconds: 3600
+    remote_verifier:                    # optional: verify through `lunald attestation`
+      url: https://attest.example.com
+      token_file: /etc/lunal/attest-token   # mode 0600
+    auth:
+      operator_token_sha256: [9f86d081…]         # GET /v1/cds/registry
+      tenants: {acme: [60303ae2…]}               # PUT /v1/cds/secrets/{name}
+  attestation:
+    trust_simulation_root: /var/lib/lunal/sim-tdx   # DEVELOPMENT ONLY
+
+Endpoints (docs/protocols/cds.md): POST /v1/cds/challenge, /v1/cds/certificates, /v1/cds/beacon,
+/v1/cds/secrets/{name}/release; PUT /v1/cds/manifest, /v1/cds/secrets/{name};
+GET /v1/cds/manifest, /v1/cds/ca, /v1/cds/registry, /healthz.)help";
+
+struct CdsConfig {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 0;
+  int threads = 2;
+  fs::path state_dir;
+  std::optional<fs::path> master_key_file;
+  fs::path operator_key;
+  std::chrono::seconds nonce_ttl{120};
+  std::chrono::seconds certificate_lifetime{3600};
+  cds::HttpOptions http;
+  // Verify through a remote attestation service instead of in process.
+  std::optional<std::string> remote_url;
+  std::optional<fs::path> remote_token_file;
+};
+
+Status ConfigError(const std::string& file, const YAML::Node& at, std::string_view field,
+                   std::string_view message, std::string reason = "config.bad_value") {
+  const YAML::Mark m = at.Mark();
+  return InvalidArgument(std::move(reason), "{}:{}:{}: cds.{}: {}", file, m.line + 1, m.column + 1,
+                         field, message);
+}
+
+Result<cds::TokenDigest> Digest(const std::string& file, const YAML::Node& n,
+                                std::string_view field) {
+  auto bytes = n.IsScalar() ? HexDecode(n.Scalar()) : Result<Bytes>(Malformed("x", "x"));
+  if (!bytes.ok() || bytes->size() != 32) {
+    return ConfigError(file, n, field, "expected 64 hex digits (SHA-256 of a token)");
+  }
+  cds::TokenDigest d{};
+  std::copy(bytes->begin(), bytes->end(), d.begin());
+  return d;
+}
+
+Result<std::vector<cds::TokenDigest>> Digests(const std::string& file, const YAML::Node& n,
+                                              std::string_view field) {
+  if (!n.IsSequence()) return ConfigError(file, n, field, "expected a list", "config.wrong_type");
+  std::vector<cds::TokenDigest> out;
+  for (const YAML::Node& e : n) {
+    LUNAL_ASSIGN_OR_RETURN(cds::TokenDigest d, Digest(file, e, field));
+    out.push_back(d);
+  }
+  return out;
+}
+
+Result<std::uint64_t> Number(const std::string& file, const YAML::Node& n, std::string_view field,
+                             std::uint64_t min, std::uint64_t max) {
+  try {
+    if (n.IsScalar()) {
+      const auto v = n.as<std::uint64_t>();
+      if (v >= min && v <= max) return v;
+    }
+  } catch (const YAML::Exception&) {
+  }
+  return ConfigError(file, n, field, fmt::format("expected an integer in [{}, {}]", min, max));
+}
+
+Result<CdsConfig> ParseCdsConfig(const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
+  }
+  const YAML::Node section = root["cds"];
+  if (!section || !section.IsMap()) {
+    return InvalidArgument("config.missing_field", "{}: a `cds:` section is required", file);
+  }
+  const fs::path base = fs::path(file).parent_path();
+  auto path_of = [&](const YAML::Node& n) { return base / fs::path(n.Scalar()); };
+  CdsConfig c;
+  for (const auto& entry : section) {
+    const std::string key = entry.first.Scalar();
+    const YAML::Node& v = entry.second;
+    if (key == "listen") {
+      const std::string s = v.Scalar();
+      const auto colon = s.rfind(':');
+      if (colon == std::string::npos) return ConfigError(file, v, key, "expected host:port");
+      c.bind_address = s.substr(0, colon);
+      try {
+        const int port = std::stoi(s.substr(colon + 1));
+        if (port < 0 || port > 65535) throw std::out_of_range("port");
+        c.port = static_cast<std::uint16_t>(port);
+      } catch (const std::exception&) {
+        return ConfigError(file, v, key, "bad port");
+      }
+    } else if (key == "threads") {
+      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 1, 256));
+      c.threads = static_cast<int>(n);
+    } else if (key == "state_dir") {
+      c.state_dir = path_of(v);
+    } else if (key == "master_key_file") {
+      c.master_key_file = path_of(v);
+    } else if (key == "operator_key") {
+      c.operator_key = path_of(v);
+    } else if (key == "nonce_ttl_seconds") {
+      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 1, 3600));
+      c.nonce_ttl = std::chrono::seconds(n);
+    } else if (key == "certificate_lifetime_seconds") {
+      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 60, 7 * 24 * 3600));
+      c.certificate_lifetime = std::chrono::seconds(n);
+    } else if (key == "remote_verifier") {
+      if (!v.IsMap()) return ConfigError(file, v, key, "expected a mapping", "config.wrong_type");
+      for (const auto& r : v) {
+        const std::string k = r.first.Scalar();
+        if (k == "url") {
+          c.remote_url = r.second.Scalar();
+        } else if (k == "token_file") {
+          c.remote_token_file = path_of(r.second);
+        } else {
+          return ConfigError(file, r.first, "remote_verifier." + k, "unknown key",
+                             "config.unknown_key");
+        }
+      }
+      if (!c.remote_url) return ConfigError(file, v, "remote_verifier.url", "required");
+    } else if (key == "auth") {
+      if (!v.IsMap()) return ConfigError(file, v, key, "expected a mapping", "config.wrong_type");
+      for (const auto& a : v) {
+        const std::string k = a.first.Scalar();
+        if (k == "operator_token_sha256") {
+          LUNAL_ASSIGN_OR_RETURN(c.http.operator_tokens, Digests(file, a.second, "auth." + k));
+        } else if (k == "tenants") {
+          if (!a.second.IsMap()) return ConfigError(file, a.second, "auth.tenants", "a mapping");
+          for (const auto& t : a.second) {
+            LUNAL_ASSIGN_OR_RETURN(c.http.tenant_tokens[t.first.Scalar()],
+                                   Digests(file, t.second, "auth.tenants." + t.first.Scalar()));
+          }
+        } else {
+          return ConfigError(file, a.first, "auth." + k, "unknown key", "config.unknown_key");
+        }
+      }
+    } else {
+      return ConfigError(file, entry.first, key, "unknown key", "config.unknown_key");
+    }
+  }
+  if (c.state_dir.empty()) return ConfigError(file, section, "state_dir", "required");
+  if (c.operator_key.empty()) return ConfigError(file, section, "operator_key", "required");
+  return c;
+}
+
+}  // namespace
+
+void AddCdsOptions(CLI::App& command, CdsFlags&) { command.footer(kFooter); }
+
+int RunCds(const std::string& config_path, const CdsFlags&, bool json) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (config_path.empty()) {
+    return cli::ReportError(
+        InvalidArgument("config.missing_field", "lunald cds needs --config with a `cds:` section"),
+        json);
+  }
+  auto config = ParseCdsConfig(config_path);
+  if (!config.ok()) return cli::ReportError(config.error(), json);
+  auto operator_pem = ReadFile(config->operator_key);
+  if (!operator_pem.ok()) return cli::ReportError(operator_pem.error(), json);
+
+  // The verifier: a remote attestation service, or in process with the attestation section's
+  // collateral and simulation trust.
+  std::shared_ptr<const attest::engine::EvidenceVerifier> verifier;
+  if (config->remote_url) {
+    std::string token;
+    if (config->remote_token_file) {
+      auto read = ReadPrivateFile(*config->remote_token_file);
+      if (!read.ok()) return cli::ReportError(read.error(), json);
+      token = *read;
+      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    }
+    verifier = cds::MakeRemoteVerifier({.base_url = *config->remote_url, .token = token});
+  } else {
+    auto attestation = attest::service::LoadServiceConfig(config_path);
+    if (!attestation.ok()) return cli::ReportError(attestation.error(), json);
+    auto runtime = attest::service::BuildRuntime(*attestation, {.insecure_no_auth = true});
+    if (!runtime.ok()) return cli::ReportError(runtime.error(), json);
+    for (const std::string& w : runtime->warnings) {
+      if (w.find("simulation root") != std::string::npos) {
+        log::Warn("cds.warning", {{"message", w}});
+      }
+    }
+    verifier = runtime->options.verifier;
+  }
+
+  auto service = cds::Cds::Open({.state_dir = config->state_dir,
+                                 .master_key_file = config->master_key_file,
+                                 .operator_key_pem = *operator_pem,
+                                 .verifier = verifier,
+                                 .clock = nullptr,
+                                 .nonce_ttl = config->nonce_ttl,
+                                 .certificate_lifetime = config->certificate_lifetime});
+  if (!service.ok()) return cli::ReportError(service.error(), json);
+  auto router = cds::MakeRouter(**service, config->http);
+  if (!router.ok()) return cli::ReportError(router.error(), json);
+  net::HttpServer server(
+      {.bind_address = config->bind_address,
+       .port = config->port,
+       .threads = config->threads,
+       .max_body_bytes = std::size_t{1} << 20,
+       .on_internal_error =
+           [](const net::HttpRequest& req, const Status& s) {
+             log::Error("cds.internal_error", {{"path", req.path}, {"status", s.ToString()}});
+           }},
+      std::move(*router));
+  if (Status s = server.Start(); !s.ok()) return cli::ReportError(s, json);
+  const std::string host = config->bind_address.find(':') != std::string::npos
+                               ? "[" + config->bind_address + "]"
+                               : config->bind_address;
+  std::printf("%s\n", Json{{"url", fmt::format("http://{}:{}", host, server.port())},
+                           {"ca_sha256", HexEncode((*service)->ca_certificate().Sha256OfDer())}}
+                          .dump()
+                          .c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::Info("cds.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.Stop(kStopGrace);
+  log::Info("cds.stopped");
+  return cli::kExitOk;
+}
+
+}  // namespace lunal::lunald
