@@ -45,6 +45,21 @@ Result<SecretPolicy> PolicyFromJson(std::string_view text) {
   return p;
 }
 
+// The requester's raw X25519 public key, and its SPKI (what the REPORT_DATA binding names).
+struct PeerKey {
+  crypto::PublicKey key;
+  Bytes spki;
+};
+Result<PeerKey> ParsePeerKey(ByteSpan raw) {
+  auto key = crypto::PublicKey::FromRawX25519(raw);
+  if (!key.ok()) {
+    return InvalidArgument("cds.request.bad_field", "public_key: not a raw X25519 key ({})",
+                           key.error().message());
+  }
+  LUNAL_ASSIGN_OR_RETURN(Bytes spki, key->ToSpkiDer());
+  return PeerKey{.key = std::move(*key), .spki = std::move(spki)};
+}
+
 }  // namespace
 
 Status Cds::PutSecret(std::string_view tenant, std::string_view name, ByteSpan value,
@@ -81,12 +96,9 @@ Result<SealedSecret> Cds::ReleaseSecret(const ReleaseRequest& request) {
   if (request.nonce.empty() || request.evidence.empty()) {
     return InvalidArgument("cds.request.bad_field", "nonce and evidence are required");
   }
-  auto peer = crypto::PublicKey::FromRawX25519(request.x25519_public);
-  if (!peer.ok()) {
-    return InvalidArgument("cds.request.bad_field", "public_key: not a raw X25519 key ({})",
-                           peer.error().message());
-  }
-  LUNAL_ASSIGN_OR_RETURN(Bytes peer_spki, peer->ToSpkiDer());
+  LUNAL_ASSIGN_OR_RETURN(PeerKey peer_key, ParsePeerKey(request.x25519_public));
+  const crypto::PublicKey* peer = &peer_key.key;
+  const Bytes& peer_spki = peer_key.spki;
   LUNAL_ASSIGN_OR_RETURN(
       Appraised a, impl_->Appraise(request.evidence, request.nonce, request.tenant,
                                    request.deployment, [&](const std::string& build_hash) {
@@ -143,12 +155,9 @@ Result<SealedSecret> Cds::ReleaseMasterKey(const ReplicaRequest& request) {
   if (request.nonce.empty() || request.evidence.empty()) {
     return InvalidArgument("cds.request.bad_field", "nonce and evidence are required");
   }
-  auto peer = crypto::PublicKey::FromRawX25519(request.x25519_public);
-  if (!peer.ok()) {
-    return InvalidArgument("cds.request.bad_field", "public_key: not a raw X25519 key ({})",
-                           peer.error().message());
-  }
-  LUNAL_ASSIGN_OR_RETURN(Bytes peer_spki, peer->ToSpkiDer());
+  LUNAL_ASSIGN_OR_RETURN(PeerKey peer_key, ParsePeerKey(request.x25519_public));
+  const crypto::PublicKey* peer = &peer_key.key;
+  const Bytes& peer_spki = peer_key.spki;
   LUNAL_RETURN_IF_ERROR(impl_->Appraise(request.evidence, request.nonce, kReplicaTenant,
                                         kReplicaDeployment, [&](const std::string& build_hash) {
                                           return SecretReleaseReportData(peer_spki, request.nonce,

@@ -26,6 +26,7 @@
 #include "lunal/build/provenance.h"
 #include "lunal/common/encoding.h"
 #include "lunal/crypto/digest.h"
+#include "lunal/testing/loopback_file_server.h"
 #include "lunal/testing/testing.h"
 
 namespace lunal::build {
@@ -177,88 +178,9 @@ TEST_F(PipelineTest, OutputFolderInsideTheSourceIsNotPartOfIt) {
   EXPECT_EQ(second.manifest.source.files, 4u);
 }
 
-// A server on the host's 127.0.0.1 (port 0) that counts the connections it accepts and answers
-// HTTP/1.0 GETs: "/" an HTML page linking every file (what pip's --find-links reads), "/NAME"
-// the file.
-class LoopbackServer {
- public:
-  explicit LoopbackServer(std::map<std::string, std::string> files = {})
-      : files_(std::move(files)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~LoopbackServer() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  int port() const { return port_; }
-  int accepted() const { return accepted_; }
-  int file_requests() const { return file_requests_; }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      ++accepted_;
-      std::string request;
-      char buf[4096];
-      pollfd r{.fd = c, .events = POLLIN, .revents = 0};
-      while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536 &&
-             ::poll(&r, 1, 2000) > 0) {
-        ssize_t got = ::read(c, buf, sizeof buf);
-        if (got <= 0) break;
-        request.append(buf, static_cast<std::size_t>(got));
-      }
-      std::string body, status = "200 OK";
-      const std::size_t sp = request.find(' ', 4);
-      const std::string path =
-          request.starts_with("GET ") && sp != std::string::npos ? request.substr(4, sp - 4) : "";
-      if (path == "/") {
-        for (const auto& [name, data] : files_)
-          body += fmt::format("<a href=\"{0}\">{0}</a>\n", name);
-      } else if (auto it = files_.find(path.substr(path.empty() ? 0 : 1)); it != files_.end()) {
-        body = it->second;
-        ++file_requests_;
-      } else {
-        status = "404 Not Found";
-      }
-      const std::string response = fmt::format(
-          "HTTP/1.0 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-          "Connection: close\r\n\r\n{}",
-          status, path == "/" ? "text/html" : "application/octet-stream", body.size(), body);
-      for (std::size_t off = 0; off < response.size();) {
-        ssize_t w = ::write(c, response.data() + off, response.size() - off);
-        if (w <= 0) break;
-        off += static_cast<std::size_t>(w);
-      }
-      ::close(c);
-    }
-  }
-
-  std::map<std::string, std::string> files_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0};
-  std::atomic<int> file_requests_{0};
-  std::thread thread_;
-};
-
 TEST_F(PipelineTest, ABuildPhaseThatTriesTheNetworkFails) {
   if (!lunal::testing::HaveProgram("node")) GTEST_SKIP() << "node is not installed";
-  LoopbackServer server;
+  lunal::testing::LoopbackFileServer server;
   CopyProject("nodenet", dir_ / "app");
   WriteFile(dir_ / "app/probe.json",
             fmt::format("{{\"host\": \"127.0.0.1\", \"port\": {}}}\n", server.port()));
@@ -326,7 +248,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
   ASSERT_EQ(wheel.exit_code, 0) << wheel.err;
   const std::string wheel_name = "tinylib-1.0-py3-none-any.whl";
   const std::string wheel_hex = Sha256sum(dir_ / wheel_name);
-  LoopbackServer server(
+  lunal::testing::LoopbackFileServer server(
       std::map<std::string, std::string>{{wheel_name, ReadFileText(dir_ / wheel_name)}});
 
   CopyProject("pyapp", dir_ / "app");

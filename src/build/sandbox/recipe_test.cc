@@ -20,6 +20,7 @@
 
 #include "lunal/common/encoding.h"
 #include "lunal/crypto/digest.h"
+#include "lunal/testing/loopback_file_server.h"
 #include "lunal/testing/testing.h"
 
 namespace lunal::build {
@@ -91,77 +92,6 @@ std::map<std::string, std::string> Snapshot(const fs::path& root) {
   }
   return snap;
 }
-
-// A minimal HTTP/1.0 file server on the host's 127.0.0.1 (port 0): "/" is an HTML page linking
-// every file (what pip's --find-links reads), "/NAME" the file. Counts requests.
-class LoopbackFileServer {
- public:
-  explicit LoopbackFileServer(std::map<std::string, std::string> files) : files_(std::move(files)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~LoopbackFileServer() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  int port() const { return port_; }
-  int file_requests() const { return file_requests_; }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      std::string request;
-      char buf[4096];
-      while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
-        ssize_t got = ::read(c, buf, sizeof buf);
-        if (got <= 0) break;
-        request.append(buf, static_cast<std::size_t>(got));
-      }
-      std::string path = request.substr(4, request.find(' ', 4) - 4);  // "GET /x HTTP/1.1"
-      std::string body, status = "200 OK", type = "application/octet-stream";
-      if (path == "/") {
-        type = "text/html";
-        body = "<html><body>\n";
-        for (const auto& [name, data] : files_)
-          body += "<a href=\"" + name + "\">" + name + "</a>\n";
-        body += "</body></html>\n";
-      } else if (auto it = files_.find(path.substr(1)); it != files_.end()) {
-        body = it->second;
-        file_requests_++;
-      } else {
-        status = "404 Not Found";
-      }
-      std::string response = "HTTP/1.0 " + status + "\r\nContent-Type: " + type +
-                             "\r\nContent-Length: " + std::to_string(body.size()) +
-                             "\r\nConnection: close\r\n\r\n" + body;
-      for (std::size_t off = 0; off < response.size();) {
-        ssize_t w = ::write(c, response.data() + off, response.size() - off);
-        if (w <= 0) break;
-        off += static_cast<std::size_t>(w);
-      }
-      ::close(c);
-    }
-  }
-  std::map<std::string, std::string> files_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> file_requests_{0};
-  std::thread thread_;
-};
 
 // "cpython-311" on Debian 12: the interpreter's own tag, so the test follows the image.
 std::string CacheTag() {
@@ -287,7 +217,8 @@ TEST_F(RecipeTest, PythonFetchPhaseDownloadsTheLockedWheelAndTheBuildUsesIt) {
   std::string wheel = lunal::testing::ReadFileText(wheel_dir / wheel_name);
   auto sum = lunal::testing::RunProcess({"sha256sum", (wheel_dir / wheel_name).string()});
   ASSERT_EQ(sum.exit_code, 0);
-  LoopbackFileServer server(std::map<std::string, std::string>{{wheel_name, wheel}});
+  lunal::testing::LoopbackFileServer server(
+      std::map<std::string, std::string>{{wheel_name, wheel}});
 
   Dirs d;
   CopyProject("pyapp", d.src.path());
@@ -407,7 +338,7 @@ TEST_F(RecipeTest, NodeFetchPhaseFillsTheCacheAndTheBuildInstallsOffline) {
   Bytes tgz = lunal::testing::ReadFileBytes(pkg / "tinypkg-1.0.0.tgz");
   std::string integrity =
       "sha512-" + Base64Encode(crypto::Digest(crypto::DigestAlgorithm::kSha512, tgz));
-  LoopbackFileServer server(std::map<std::string, std::string>{
+  lunal::testing::LoopbackFileServer server(std::map<std::string, std::string>{
       {"tinypkg-1.0.0.tgz", std::string(tgz.begin(), tgz.end())}});
 
   Dirs d;
