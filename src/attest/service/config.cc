@@ -8,13 +8,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "config_yaml.h"
+#include "lunal/yaml/reader.h"
 
 namespace lunal::attest::service {
 namespace {
 
 namespace fs = std::filesystem;
-using internal::ConfigReader;
+using ConfigReader = yaml::Reader;  // the shared strict reader, reasons "config.*"
 
 constexpr std::array<std::string_view, 9> kTopKeys = {
     "listen",   "threads", "auth",   "collateral", "trust_simulation_root",
@@ -185,7 +185,7 @@ struct Parser {
           } else if (key == "key_dir") {
             LUNAL_ASSIGN_OR_RETURN(t.key_dir, Path(v, f));
           } else {
-            LUNAL_ASSIGN_OR_RETURN(std::uint64_t s, r.Uint(v, f, 1, 7 * 24 * 3600));
+            LUNAL_ASSIGN_OR_RETURN(std::uint64_t s, r.UintInRange(v, f, 1, 7 * 24 * 3600));
             (key == "lifetime_seconds" ? t.lifetime : t.max_lifetime) =
                 std::chrono::seconds(static_cast<std::int64_t>(s));
           }
@@ -206,11 +206,12 @@ struct Parser {
         node, field, kKeys,
         [&](std::string_view key, const YAML::Node& v, const std::string& f) -> Status {
           if (key == "max_certs") {
-            LUNAL_ASSIGN_OR_RETURN(std::uint64_t n, r.Uint(v, f, 1, 16));
+            LUNAL_ASSIGN_OR_RETURN(std::uint64_t n, r.UintInRange(v, f, 1, 16));
             l.max_certs = static_cast<std::size_t>(n);
             return Status();
           }
-          LUNAL_ASSIGN_OR_RETURN(std::uint64_t n, r.Uint(v, f, 1024, std::uint64_t{256} << 20));
+          LUNAL_ASSIGN_OR_RETURN(std::uint64_t n,
+                                 r.UintInRange(v, f, 1024, std::uint64_t{256} << 20));
           (key == "max_body_bytes"       ? l.max_body_bytes
            : key == "max_evidence_bytes" ? l.max_evidence_bytes
                                          : l.max_event_log_bytes) = static_cast<std::size_t>(n);
@@ -238,7 +239,7 @@ struct Parser {
         [&](std::string_view key, const YAML::Node& v, const std::string& f) -> Status {
           if (key == "listen") return Listen(v, f);
           if (key == "threads") {
-            LUNAL_ASSIGN_OR_RETURN(std::uint64_t n, r.Uint(v, f, 1, 256));
+            LUNAL_ASSIGN_OR_RETURN(std::uint64_t n, r.UintInRange(v, f, 1, 256));
             config.threads = static_cast<int>(n);
             return Status();
           }
@@ -269,7 +270,7 @@ Result<ServiceConfig> ParseServiceConfig(std::string_view yaml, const fs::path& 
                            e.mark.column + 1, e.msg);
   }
   if (root.IsNull()) return config;
-  ConfigReader reader(config.source);
+  ConfigReader reader(config.source, "config");
   if (!root.IsMap()) {
     return reader.Error("config.wrong_type", root, "(file)", "the file must be a mapping of roles");
   }
