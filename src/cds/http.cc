@@ -172,6 +172,14 @@ class Handlers {
     return Json{{"tenant", *tenant}, {"name", req.PathParam("name")}};
   }
 
+  // A secret (or the master key) sealed to the requester (docs/protocols/cds.md "Secrets").
+  static Json SealedJson(const SealedSecret& s) {
+    return Json{{"algorithm", "X25519-HKDF-SHA256-ChaCha20Poly1305"},
+                {"ephemeral_public_key", Base64Encode(s.ephemeral_public)},
+                {"nonce", Base64Encode(s.aead_nonce)},
+                {"ciphertext", Base64Encode(s.ciphertext)}};
+  }
+
   Result<Json> Release(HttpRequest& req) {
     LUNAL_ASSIGN_OR_RETURN(Json doc, Body(req));
     ReleaseRequest r;
@@ -182,10 +190,7 @@ class Handlers {
     LUNAL_ASSIGN_OR_RETURN(r.deployment, Str(doc, "deployment"));
     LUNAL_ASSIGN_OR_RETURN(r.x25519_public, B64(doc, "public_key"));
     LUNAL_ASSIGN_OR_RETURN(SealedSecret s, cds_.ReleaseSecret(r));
-    return Json{{"algorithm", "X25519-HKDF-SHA256-ChaCha20Poly1305"},
-                {"ephemeral_public_key", Base64Encode(s.ephemeral_public)},
-                {"nonce", Base64Encode(s.aead_nonce)},
-                {"ciphertext", Base64Encode(s.ciphertext)}};
+    return SealedJson(s);
   }
 
   Result<Json> ReplicaMasterKey(HttpRequest& req) {
@@ -195,10 +200,7 @@ class Handlers {
     LUNAL_ASSIGN_OR_RETURN(r.nonce, Str(doc, "nonce"));
     LUNAL_ASSIGN_OR_RETURN(r.x25519_public, B64(doc, "public_key"));
     LUNAL_ASSIGN_OR_RETURN(SealedSecret s, cds_.ReleaseMasterKey(r));
-    return Json{{"algorithm", "X25519-HKDF-SHA256-ChaCha20Poly1305"},
-                {"ephemeral_public_key", Base64Encode(s.ephemeral_public)},
-                {"nonce", Base64Encode(s.aead_nonce)},
-                {"ciphertext", Base64Encode(s.ciphertext)}};
+    return SealedJson(s);
   }
 
   Result<Json> NewBeacon(HttpRequest&) {
