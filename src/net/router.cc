@@ -187,6 +187,10 @@ HttpResponse Router::Dispatch(HttpRequest& request,
   if (best == nullptr) best = best_get;
   if (best == nullptr) {
     if (allowed.empty()) {
+      if (fallback_) {
+        request.path_params.clear();
+        return RunHandler(fallback_, request, on_internal_error);
+      }
       return ErrorResponse(NotFound("http.not_found", "no route for {}", request.path));
     }
     std::string allow;

@@ -124,6 +124,20 @@ TEST_F(HttpRouterTest, ThrowingHandlerBecomesGeneric500) {
   EXPECT_EQ(router_.Dispatch(request2).status, 500);
 }
 
+TEST_F(HttpRouterTest, FallbackAnswersUnroutedPathsButNot405s) {
+  router_.SetFallback([](HttpRequest& request) {
+    return HttpResponse::Text(200, "fallback " + request.method + " " + request.path);
+  });
+  HttpResponse unrouted = Dispatch("PATCH", "/anything/at%20all?q=1");
+  EXPECT_EQ(unrouted.status, 200);
+  EXPECT_EQ(unrouted.body, "fallback PATCH /anything/at all");
+  // A path some route matches under another method stays the router's 405.
+  EXPECT_EQ(Dispatch("PUT", "/v1/things/7").status, 405);
+  // A bad target never reaches the fallback.
+  EXPECT_EQ(Dispatch("GET", "/x%zz").status, 400);
+  EXPECT_EQ(Dispatch("GET", "/v1/things/new").body, "literal");
+}
+
 TEST(HttpRouterAddTest, RejectsBadPatternsAndConflicts) {
   Router router;
   auto handler = [](HttpRequest&) { return HttpResponse::Text(200, ""); };

@@ -65,6 +65,11 @@ class Router {
   // name, method not a token), Conflict "net.route_conflict" (same method and pattern shape).
   Status Add(std::string method, std::string_view pattern, Handler handler);
 
+  // Where no route matches the path under any method, `handler` answers instead of the 404
+  // (a reverse proxy's catch-all). It sees the parsed path and query and no path_params; a 405
+  // for a path that matches under other methods is still the router's.
+  void SetFallback(Handler handler) { fallback_ = std::move(handler); }
+
   // Parses request.target into path, query and path_params, runs the matching handler and returns
   // its response. Without a match: 404 "http.not_found", or 405 "http.method_not_allowed" with an
   // Allow header when the path matches under other methods; 400 "http.bad_target" for a target
@@ -80,6 +85,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 // TLS for the server: TLS 1.2 and 1.3 only (1.3 preferred by negotiation), forward-secret AEAD
