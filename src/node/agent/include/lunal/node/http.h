@@ -1,0 +1,36 @@
+// The node agent's HTTP API, for a node running as its own process (`lunald node`) and for the
+// "compromised control plane" tests: whoever holds the token may only *request*; every launch
+// still passes NodeAgent::Launch's checks (DESIGN.md "The orchestrator requests; the node
+// decides").
+//
+//   POST   /v1/node/instances        LaunchRequest as JSON: {"tenant", "deployment",
+//                                    "instance_id", "build_hash", "manifest_json" (the manifest's
+//                                    exact text), "artifact" (a path on the node), "env"?: {…}}
+//                                    → 201 ToJson(InstanceStatus), or the refusal
+//   GET    /v1/node/instances        → 200 {"instances": [InstanceStatus…]}
+//   DELETE /v1/node/instances/{id}   → 200 {"stopped": id}; 404 node.instance.unknown
+//
+// Every route needs "Authorization: Bearer <token>", compared in constant time (SHA-256 of both
+// sides): 401 node.auth.unauthenticated otherwise. Errors are net::ErrorResponse bodies, so the
+// HTTP status follows the code (errors.h): node.allow_list.not_listed / rollback / bad_signature
+// are policy violations (403), node.launch.manifest_mismatch / artifact_mismatch verification
+// failures (422), node.request.bad_field 400, node.allow_list.unavailable 503,
+// node.launch.timeout 504.
+//
+// POST blocks until the instance is ready (up to NodeOptions::launch_timeout): give the server
+// more than one thread (ServerOptions::threads) so that other requests are not held up.
+// Thread-safety: the routes borrow `agent`, which must outlive the server.
+#pragma once
+
+#include <string>
+
+#include "lunal/common/status.h"
+#include "lunal/net/server.h"
+#include "lunal/node/node.h"
+
+namespace lunal::node {
+
+// Errors: InvalidArgument node.config.bad_option (an empty token), net.* from Router::Add.
+Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token);
+
+}  // namespace lunal::node
