@@ -14,6 +14,7 @@
 #include "lunal/cli/parse.h"
 #include "lunal/common/time.h"
 #include "lunal/version.h"
+#include "platform_commands.h"
 #include "provenance_commands.h"
 #include "sign_commands.h"
 
@@ -98,6 +99,7 @@ int RunLunal(int argc, char** argv) {
 
   VerifyFlags verify;
   CLI::App* verify_cmd = AddAttestationCommands(app, verify);
+  PlatformCommands platform_commands = AddPlatformCommands(app, verify);
   SignCommands sign_commands = AddSignCommands(app);
   ProvenanceCommands provenance_commands = AddProvenanceCommands(app);
   auto config_commands = AddConfigCommands(app);
@@ -108,6 +110,7 @@ int RunLunal(int argc, char** argv) {
   if (auto exit_code = RunProvenanceCommands(provenance_commands, global.json)) return *exit_code;
   if (auto exit_code = RunConfigCommands(*config_commands, global.json)) return *exit_code;
   if (auto exit_code = RunBuildCommands(build_commands, global.json)) return *exit_code;
+  if (auto exit_code = RunPlatformCommands(platform_commands, global.json)) return *exit_code;
 
   if (verify_cmd->parsed()) {
     verify.json = global.json;
