@@ -34,10 +34,10 @@ test: build
 asan:
 	$(MAKE) test PRESET=asan
 
-# The demo needs only the two binaries, not the test suite.
+# The demo needs only the binaries (lunal, lunald and the instance agent), not the test suite.
 demo: deps
 	@test -f build/release/build.ninja || cmake --preset release
-	cmake --build --preset release -j $(JOBS) --target lunal lunald
+	cmake --build --preset release -j $(JOBS) --target lunal lunald lunald-instance
 	@bash scripts/demo.sh build/release
 
 bench:

@@ -218,7 +218,6 @@ void ControlPlane::Impl::LaunchOne(const std::string& name, const std::string& i
   Result<node::InstanceStatus> launched = options.node->Launch(request);
 
   bool first_ready = false;
-  bool attested = false;
   bool stop_it = false;
   {
     std::lock_guard lock(orch_mu);
@@ -231,21 +230,12 @@ void ControlPlane::Impl::LaunchOne(const std::string& name, const std::string& i
       RecordLaunchFailure(inst, launched.error());
     } else {
       auto outcome = RecordReady(inst, d.tenant, *launched);
-      attested = outcome.attested;
       first_ready = outcome.first_ready;
     }
   }
   if (stop_it) {
     options.node->Stop(instance_id).IgnoreError();
     return;
-  }
-  if (attested) {
-    // Warm the verdict the Deployment object shows (no-op without a verifier).
-    auto current = store->GetDeployment(name);
-    if (current.ok() && current->has_value()) {
-      auto record = VerifyLatest(**current);
-      (void)record;
-    }
   }
   if (first_ready) {
     StopStale(name);
@@ -310,6 +300,12 @@ ControlPlane::Impl::ReadyOutcome ControlPlane::Impl::RecordReady(
                    {"attested_at", FormatRfc3339(att.created_at)}};
     att.bundle_json = bundle.dump();
     outcome.attested = store->PutAttestation(att).ok();  // else: evidence answers not_running
+    if (outcome.attested) {
+      // The verdict the Deployment object shows, computed before "running" is announced so that
+      // whoever waits for "running" sees it (no-op without a verifier).
+      auto row = store->GetDeployment(name);
+      if (row.ok() && row->has_value()) (void)VerifyLatest(**row);
+    }
   }
   if (launching) {
     DeploymentRow dr = **current;

@@ -12,6 +12,9 @@
 
 #include "attestation_role.h"
 #include "cds_role.h"
+#ifdef LUNAL_HAVE_DEV_ROLE
+#include "dev_role.h"
+#endif
 #include "lunal/cli/output.h"
 #include "lunal/cli/parse.h"
 #include "lunal/common/log.h"
@@ -25,8 +28,8 @@ struct Role {
 };
 
 // Roles in the order DESIGN.md lists them. A role that is not built in yet says so and exits
-// with the "unsupported" status rather than pretending to run; `attestation` and `cds`
-// run (attestation_role.h, cds_role.h).
+// with the "unsupported" status rather than pretending to run; `attestation`, `cds` and `dev`
+// run (attestation_role.h, cds_role.h, dev_role.h).
 constexpr Role kRoles[] = {
     {"attestation", "Attestation service: verify evidence, serve collateral and result tokens"},
     {"build", "Build service: hermetic reproducible builds, build hashes, provenance"},
@@ -94,12 +97,18 @@ int main(int argc, char** argv) {
 
   lunal::lunald::AttestationFlags attestation_flags;
   lunal::lunald::CdsFlags cds_flags;
+#ifdef LUNAL_HAVE_DEV_ROLE
+  lunal::lunald::DevFlags dev_flags;
+#endif
   for (const Role& role : kRoles) {
     CLI::App* command = app.add_subcommand(role.name, role.description);
     if (std::string_view(role.name) == "attestation") {
       lunal::lunald::AddAttestationOptions(*command, attestation_flags);
     }
     if (std::string_view(role.name) == "cds") lunal::lunald::AddCdsOptions(*command, cds_flags);
+#ifdef LUNAL_HAVE_DEV_ROLE
+    if (std::string_view(role.name) == "dev") lunal::lunald::AddDevOptions(*command, dev_flags);
+#endif
   }
 
   if (auto exit_now = lunal::cli::ParseCommandLine(app, argc, argv, json)) return *exit_now;
@@ -120,6 +129,9 @@ int main(int argc, char** argv) {
     return lunal::lunald::RunAttestation(config_path, attestation_flags, json);
   }
   if (role == "cds") return lunal::lunald::RunCds(config_path, cds_flags, json);
+#ifdef LUNAL_HAVE_DEV_ROLE
+  if (role == "dev") return lunal::lunald::RunDev(dev_flags, json);
+#endif
   return lunal::cli::ReportError(
       lunal::Unsupported("lunald.role_unavailable",
                          "the '{}' role is not available in lunald {} yet", role, lunal::kVersion),
