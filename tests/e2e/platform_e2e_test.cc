@@ -37,6 +37,7 @@ class PlatformE2eTest : public ::testing::Test {
   Json Deploy(const std::string& example, const std::string& name) {
     const fs::path app = CopyExample(example, dir_.path());
     auto r = platform_->Lunal({"deploy", app.string(), "--name", name}, "", seconds(240));
+    deploy_output_ = r.out;
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- lunald:\n" << platform_->log();
     auto d = platform_->WaitForState(name, "running", seconds(60));
     EXPECT_TRUE(d.ok()) << d.error().ToString();
@@ -90,6 +91,7 @@ class PlatformE2eTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<DevPlatform> platform_;
+  std::string deploy_output_;
 };
 
 // The `make demo` flow: deploy, call through the gateway (Host and path routing), verify the
@@ -99,6 +101,10 @@ TEST_F(PlatformE2eTest, DemoFlowDeployCallVerify) {
   const Json d = Deploy("hello-python", "hello");
   const std::string build_hash = d.value("build_hash", "");
   ASSERT_EQ(build_hash.rfind("sha256:", 0), 0u) << d.dump();
+  // The deploy display ends in the URL and the attestation the platform verified.
+  EXPECT_NE(deploy_output_.find("http://hello.localhost:"), std::string::npos) << deploy_output_;
+  EXPECT_NE(deploy_output_.find("(simulated) verified"), std::string::npos) << deploy_output_;
+  EXPECT_NE(deploy_output_.find(build_hash), std::string::npos) << deploy_output_;
 
   CurlResult host = ViaHost("hello", "/api/hello");
   EXPECT_EQ(host.status, 200) << host.error;
@@ -132,6 +138,14 @@ TEST_F(PlatformE2eTest, DemoFlowDeployCallVerify) {
   EXPECT_EQ(a["event_log"]["build_hash_event"], true);
   // The issue's bound for the whole flow on 2 cores (packages installed, binaries built).
   EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(300));
+}
+
+TEST_F(PlatformE2eTest, HelloNodeExampleServesThroughTheGateway) {
+  if (!testing::HaveProgram("node")) GTEST_SKIP() << "no node on this machine";
+  Deploy("hello-node", "hello-node");
+  CurlResult r = ViaHost("hello-node", "/api/hello");
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, R"({"message":"Hello from your secure Luna Lamp application!"})");
 }
 
 TEST_F(PlatformE2eTest, RestartRecoversDeploymentsAndReattests) {
