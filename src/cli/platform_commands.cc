@@ -26,6 +26,7 @@
 #include "lunal/cli/client_config.h"
 #include "lunal/cli/output.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/common/time.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/x509.h"
@@ -41,6 +42,7 @@ struct PlatformState {
   CLI::App* deploy = nullptr;
   std::string deploy_path = ".", deploy_name, deploy_env = "production", deploy_branch;
   int deploy_instances = -1;
+  std::string deploy_hash_file;  // --hash-file: where the build's hash.txt goes, for `lunal sign`
   CLI::App* status = nullptr;
   std::string app_name;
   CLI::App* attestation_status = nullptr;
@@ -486,6 +488,16 @@ Result<int> RunDeploy(const PlatformState& s, bool json) {
                                          : Json()),
                              Str(att, "status").empty() ? "pending" : Str(att, "status")),
                  Str(att, "status") == "verified", att);
+  if (!s.deploy_hash_file.empty()) {
+    // The build's hash.txt exactly as the platform built it (the bytes `lunal sign` signs); a
+    // reproducible `lunal build` of the same source gives the same file.
+    LUNAL_ASSIGN_OR_RETURN(Json build, api.Get(D(name) + "/build"));
+    const std::string hash_txt = Str(build, "hash_txt");
+    if (hash_txt.rfind("sha256:", 0) != 0) {
+      return Malformed("cli.bad_response", "GET {}/build: no hash_txt in the answer", D(name));
+    }
+    LUNAL_RETURN_IF_ERROR(WriteFileAtomically(s.deploy_hash_file, hash_txt, 0644));
+  }
   if (json) {
     PrintJson({{"status", "running"}, {"name", name}, {"url", url}, {"deployment", d}});
     return kExitOk;
@@ -496,6 +508,10 @@ Result<int> RunDeploy(const PlatformState& s, bool json) {
              Str(d, "build_hash"));
   if (simulated) fmt::print("⚠ simulated TEE: no hardware protects this instance\n");
   fmt::print("Verify it yourself: lunal attestation verify --deployment {}\n", name);
+  if (!s.deploy_hash_file.empty()) {
+    fmt::print("Build hash written to {}; sign it with: lunal sign --hash-file {} --key KEY\n",
+               s.deploy_hash_file, s.deploy_hash_file);
+  }
   return kExitOk;
 }
 
@@ -833,11 +849,14 @@ PlatformCommands AddPlatformCommands(CLI::App& app, VerifyFlags& verify) {
   s.deploy->add_option("--branch", s.deploy_branch, "Git branch or ref (git URLs)");
   s.deploy->add_option("--instances", s.deploy_instances,
                        "Instances to run; default: autoscaling.minInstances");
+  s.deploy->add_option("--hash-file", s.deploy_hash_file,
+                       "Write the build's hash.txt here (what `lunal sign` signs)");
   AddApiFlags(s.deploy, s);
   s.deploy->footer(
       "Examples:\n"
       "  lunal deploy\n"
       "  lunal deploy ./examples/hello --name hello --instances 2\n"
+      "  lunal deploy ./examples/hello --hash-file hash.txt   # then lunal sign, lunal upload\n"
       "  lunal deploy https://github.com/acme/api.git --branch main --env development\n"
       "Exit status: 0 running, 1 the deployment failed (reason printed), 2 bad flags.");
 

@@ -140,6 +140,47 @@ TEST_F(PlatformE2eTest, DemoFlowDeployCallVerify) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(300));
 }
 
+// The seed's signing flow: the build hash from the deploy, `lunal sign` with an SSH key,
+// `lunal upload --signature`; the record then carries the signature, valid, with ssh-keygen's key
+// id.
+TEST_F(PlatformE2eTest, DeveloperSignatureUploadedShowsInTheRecord) {
+  if (!testing::HaveProgram("ssh-keygen")) GTEST_SKIP() << "no ssh-keygen";
+  const fs::path app = CopyExample("hello-python", dir_.path());
+  const fs::path hash = dir_ / "hash.txt";
+  auto deploy =
+      platform_->Lunal({"deploy", app.string(), "--name", "hello", "--hash-file", hash.string()});
+  ASSERT_EQ(deploy.exit_code, 0) << deploy.out << deploy.err;
+  auto d = platform_->Api("GET", "/v1/deployments/hello");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(testing::ReadFileText(hash), (*d)["build_hash"].get<std::string>() + "\n");
+
+  const fs::path key = dir_ / "id_ed25519";
+  ASSERT_EQ(testing::RunProcess({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                                 "dev@example.com", "-f", key.string()})
+                .exit_code,
+            0);
+  auto sign = platform_->Lunal({"sign", "--hash-file", hash.string(), "--key", key.string()});
+  ASSERT_EQ(sign.exit_code, 0) << sign.out << sign.err;
+  auto upload =
+      platform_->Lunal({"upload", "--signature", hash.string() + ".sig", "--deployment", "hello"});
+  ASSERT_EQ(upload.exit_code, 0) << upload.out << upload.err;
+
+  auto fingerprint = testing::RunProcess({"ssh-keygen", "-l", "-f", key.string() + ".pub"});
+  ASSERT_EQ(fingerprint.exit_code, 0);
+  const std::string key_id = fingerprint.out.substr(fingerprint.out.find("SHA256:"), 50);
+  auto json = platform_->Lunal({"attestation", "verify", "--deployment", "hello", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
+  auto record = ParseJson(json.out);
+  ASSERT_TRUE(record.ok());
+  const Json& sig = (*record)["attestation"]["signature_verification"];
+  EXPECT_EQ(sig["signature_valid"], true) << sig.dump();
+  EXPECT_EQ(sig["key_id"], key_id) << sig.dump();
+  EXPECT_EQ(sig["namespace"], "lunal");
+  auto human = platform_->Lunal({"attestation", "verify", "--deployment", "hello"});
+  EXPECT_NE(human.out.find("Developer Signature: VALID ✓"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find(key_id), std::string::npos) << human.out;
+}
+
 TEST_F(PlatformE2eTest, HelloNodeExampleServesThroughTheGateway) {
   if (!testing::HaveProgram("node")) GTEST_SKIP() << "no node on this machine";
   Deploy("hello-node", "hello-node");
