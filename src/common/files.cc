@@ -9,6 +9,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "lunal/common/unique_fd.h"
+
 namespace lunal {
 namespace {
 
@@ -17,27 +19,6 @@ namespace fs = std::filesystem;
 Status IoError(std::string_view what, const fs::path& path, int error) {
   return Unavailable("file.io", "{} {}: {}", what, path.string(), std::strerror(error));
 }
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports close(2)'s error (a deferred write error on some file systems).
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 Status WriteAll(int fd, std::string_view data, const fs::path& path) {
   while (!data.empty()) {
@@ -52,7 +33,7 @@ Status WriteAll(int fd, std::string_view data, const fs::path& path) {
 }
 
 Status SyncDirectory(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return IoError("cannot open", dir, errno);
   if (::fsync(fd.get()) != 0) return IoError("cannot fsync", dir, errno);
   return Status::Ok();
@@ -73,7 +54,7 @@ Result<std::optional<int>> OpenForReading(const fs::path& path, const ReadFileOp
 }
 
 Result<std::string> ReadOpen(int raw_fd, const fs::path& path, const ReadFileOptions& options) {
-  Fd fd(raw_fd);
+  UniqueFd fd(raw_fd);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return IoError("cannot stat", path, errno);
   if (!S_ISREG(st.st_mode)) {
@@ -128,14 +109,14 @@ Status EnsureDirectory(const fs::path& dir, mode_t mode) {
 
 Status WriteFileAtomically(const fs::path& path, std::string_view contents, mode_t mode) {
   std::string temp = path.string() + ".tmp.XXXXXX";
-  Fd fd(::mkstemp(temp.data()));  // O_EXCL, mode 0600
+  UniqueFd fd(::mkstemp(temp.data()));  // O_EXCL, mode 0600
   if (fd.get() < 0) return IoError("cannot create a temporary file for", path, errno);
   Status status = [&]() -> Status {
     // The umask can only remove bits; fchmod makes the mode exactly `mode`.
     if (::fchmod(fd.get(), mode) != 0) return IoError("cannot chmod", temp, errno);
     LUNAL_RETURN_IF_ERROR(WriteAll(fd.get(), contents, temp));
     if (::fsync(fd.get()) != 0) return IoError("cannot fsync", temp, errno);
-    if (fd.Close() != 0) return IoError("cannot close", temp, errno);
+    if (int err = fd.Close(); err != 0) return IoError("cannot close", temp, err);
     if (::rename(temp.c_str(), path.c_str()) != 0) return IoError("cannot rename to", path, errno);
     return Status::Ok();
   }();

@@ -14,33 +14,22 @@
 #include <cstring>
 #include <string>
 
+#include "lunal/common/unique_fd.h"
+
 extern char** environ;
 
 namespace lunal {
 namespace {
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Close(); }
-  void Close() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-  // Moves the descriptor above 2 (it may be 0..2 when our own stdio is closed), so the child's
-  // dup2 onto 0..2 cannot overwrite another of its sources.
-  bool RaiseAboveStdio() {
-    if (fd > 2) return true;
-    int raised = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (raised < 0) return false;
-    Close();
-    fd = raised;
-    return true;
-  }
-};
+// Moves the descriptor above 2 (it may be 0..2 when our own stdio is closed), so the child's
+// dup2 onto 0..2 cannot overwrite another of its sources.
+bool RaiseAboveStdio(UniqueFd& fd) {
+  if (fd.get() > 2) return true;
+  int raised = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
+  if (raised < 0) return false;
+  fd.reset(raised);
+  return true;
+}
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -180,29 +169,29 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
   std::vector<char*> c_envp = CStrings(envs);
   char* const* envp = options.env.has_value() ? c_envp.data() : environ;
 
-  Fd null_fd;
+  UniqueFd null_fd;
   if (options.stdin_mode == SubprocessOptions::Stdin::kNull) {
-    null_fd.fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd.fd < 0)
+    null_fd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (null_fd.get() < 0)
       return Internal("subprocess.io", "open /dev/null: {}", std::strerror(errno));
   }
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0)
     return Internal("subprocess.io", "pipe: {}", std::strerror(errno));
-  Fd out_r(p[0]), out_w(p[1]);
-  Fd err_r, err_w;
+  UniqueFd out_r(p[0]), out_w(p[1]);
+  UniqueFd err_r, err_w;
   if (!options.merge_stderr) {
     if (::pipe2(p, O_CLOEXEC) != 0) {
       return Internal("subprocess.io", "pipe: {}", std::strerror(errno));
     }
-    err_r.fd = p[0];
-    err_w.fd = p[1];
+    err_r.reset(p[0]);
+    err_w.reset(p[1]);
   }
   if (::pipe2(p, O_CLOEXEC) != 0)
     return Internal("subprocess.io", "pipe: {}", std::strerror(errno));
-  Fd exec_r(p[0]), exec_w(p[1]);
-  for (Fd* fd : {&null_fd, &out_w, &err_w, &exec_w}) {
-    if (fd->fd >= 0 && !fd->RaiseAboveStdio()) {
+  UniqueFd exec_r(p[0]), exec_w(p[1]);
+  for (UniqueFd* fd : {&null_fd, &out_w, &err_w, &exec_w}) {
+    if (fd->valid() && !RaiseAboveStdio(*fd)) {
       return Internal("subprocess.io", "fcntl: {}", std::strerror(errno));
     }
   }
@@ -211,10 +200,10 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
   plan.program = program.c_str();
   plan.argv = c_argv.data();
   plan.envp = envp;
-  plan.stdin_fd = null_fd.fd;
-  plan.out_fd = out_w.fd;
-  plan.err_fd = options.merge_stderr ? out_w.fd : err_w.fd;
-  plan.exec_fd = exec_w.fd;
+  plan.stdin_fd = null_fd.get();
+  plan.out_fd = out_w.get();
+  plan.err_fd = options.merge_stderr ? out_w.get() : err_w.get();
+  plan.exec_fd = exec_w.get();
   plan.own_process_group = options.own_process_group;
   plan.set_umask = options.umask.has_value();
   plan.umask = options.umask.value_or(0);
@@ -225,15 +214,15 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
   if (pid == 0) ChildExec(plan);
   // Also from the parent, so kill(-pid) is right even before the child ran setpgid.
   if (options.own_process_group) ::setpgid(pid, pid);
-  out_w.Close();
-  err_w.Close();
-  exec_w.Close();
-  null_fd.Close();
+  out_w.reset();
+  err_w.reset();
+  exec_w.reset();
+  null_fd.reset();
 
   int exec_errno = 0;
   ssize_t got_errno = 0;
   do {
-    got_errno = ::read(exec_r.fd, &exec_errno, sizeof exec_errno);
+    got_errno = ::read(exec_r.get(), &exec_errno, sizeof exec_errno);
   } while (got_errno < 0 && errno == EINTR);
   if (got_errno == static_cast<ssize_t>(sizeof exec_errno)) {
     int wstatus = 0;
@@ -241,7 +230,7 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
     return Unavailable("subprocess.spawn_failed", "cannot run {}: {}", program,
                        std::strerror(exec_errno));
   }
-  exec_r.Close();
+  exec_r.reset();
 
   SubprocessResult result;
   BoundedLog out_log(options.max_output_bytes);
@@ -253,14 +242,14 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
   // After the child has exited, keep reading until EOF or a short silence: a process it left
   // behind might hold a pipe open.
   SteadyClock::time_point drain_until{};
-  while (out_r.fd >= 0 || err_r.fd >= 0 || !reaped) {
+  while (out_r.get() >= 0 || err_r.get() >= 0 || !reaped) {
     auto now = SteadyClock::now();
     if (!reaped && has_deadline && now >= deadline) {
       result.timed_out = true;
       break;
     }
     if (reaped && now >= drain_until) break;
-    if (out_r.fd < 0 && err_r.fd < 0 && !has_deadline) {
+    if (out_r.get() < 0 && err_r.get() < 0 && !has_deadline) {
       Reap(pid, &wstatus);  // nothing left to read and no deadline: just wait
       reaped = true;
       break;
@@ -270,12 +259,12 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
       auto limit = reaped ? drain_until : deadline;
       left = std::chrono::duration_cast<std::chrono::milliseconds>(limit - now).count();
     }
-    if (out_r.fd >= 0 || err_r.fd >= 0) {
+    if (out_r.get() >= 0 || err_r.get() >= 0) {
       int wait_ms = static_cast<int>(std::clamp<long long>(left, 1, 50));
       pollfd pfds[2];
       nfds_t n = 0;
-      if (out_r.fd >= 0) pfds[n++] = {out_r.fd, POLLIN, 0};
-      if (err_r.fd >= 0) pfds[n++] = {err_r.fd, POLLIN, 0};
+      if (out_r.get() >= 0) pfds[n++] = {out_r.get(), POLLIN, 0};
+      if (err_r.get() >= 0) pfds[n++] = {err_r.get(), POLLIN, 0};
       int ready = ::poll(pfds, n, wait_ms);
       if (ready < 0 && errno != EINTR) {
         int e = errno;
@@ -287,15 +276,15 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
       }
       for (nfds_t i = 0; ready > 0 && i < n; ++i) {
         if (pfds[i].revents == 0) continue;
-        bool is_out = pfds[i].fd == out_r.fd;
-        Fd& src = is_out ? out_r : err_r;
+        bool is_out = pfds[i].fd == out_r.get();
+        UniqueFd& src = is_out ? out_r : err_r;
         BoundedLog& sink = is_out ? out_log : err_log;
         char buf[16384];
-        ssize_t got = ::read(src.fd, buf, sizeof buf);
+        ssize_t got = ::read(src.get(), buf, sizeof buf);
         if (got > 0) {
           sink.Append(std::string_view(buf, static_cast<std::size_t>(got)));
         } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-          src.Close();
+          src.reset();
         }
       }
     } else {

@@ -8,28 +8,10 @@
 #include <cstring>
 #include <utility>
 
+#include "lunal/common/unique_fd.h"
+
 namespace lunal::attest::internal {
 namespace {
-
-// Closes a descriptor on scope exit (reads: a failed close loses nothing).
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and returns close()'s errno (0 when it succeeded).
-  int Close() {
-    int rc = ::close(std::exchange(fd_, -1));
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 std::string ErrnoText(int err) {
   std::array<char, 128> buffer{};
@@ -96,7 +78,7 @@ Result<std::optional<Bytes>> ReadBoundedIfExists(const std::filesystem::path& pa
     if (errno == ENOENT) return std::optional<Bytes>();
     return ErrnoStatus(errno, prefix, what, "open", path);
   }
-  Fd fd(raw);
+  UniqueFd fd(raw);
   LUNAL_ASSIGN_OR_RETURN(Bytes bytes, ReadFd(fd.get(), path, max, prefix, what));
   return std::optional<Bytes>(std::move(bytes));
 }
@@ -116,7 +98,7 @@ Status WriteExisting(const std::filesystem::path& path, ByteSpan data, std::stri
     raw = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
   } while (raw < 0 && errno == EINTR);
   if (raw < 0) return ErrnoStatus(errno, prefix, what, "open", path);
-  Fd fd(raw);
+  UniqueFd fd(raw);
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);

@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "lunal/build/intake.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/unique_fd.h"
 #include "lunal/crypto/digest.h"
 
 namespace lunal::build {
@@ -30,28 +31,6 @@ constexpr std::uint64_t kRatioGraceBytes = std::uint64_t{1} << 20;
 // libarchive's ARCHIVE_ERRNO_FILE_FORMAT on Linux ("Unrecognized archive format"): archive.h
 // lists the name only; archive_platform.h defines it as EILSEQ.
 constexpr int kFileFormatErrno = EILSEQ;
-
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd = o.fd;
-      o.fd = -1;
-    }
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  void Reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
 
 struct ArchiveCloser {
   void operator()(struct archive* a) const { archive_read_free(a); }
@@ -158,9 +137,9 @@ class Extractor {
 
   // Opens the folder holding `path`, creating missing folders on the way; every component is
   // opened O_NOFOLLOW | O_DIRECTORY relative to the previous one.
-  Result<Fd> Parent(const std::string& path, std::string* name) {
-    Fd cur(::dup(root_fd_));
-    if (cur.fd < 0) return Io(path, "dup", errno);
+  Result<UniqueFd> Parent(const std::string& path, std::string* name) {
+    UniqueFd cur(::dup(root_fd_));
+    if (cur.get() < 0) return Io(path, "dup", errno);
     std::size_t start = 0;
     while (true) {
       std::size_t slash = path.find('/', start);
@@ -169,7 +148,7 @@ class Extractor {
       std::string part = path.substr(start, slash - start);
       auto it = kinds_.find(so_far);
       if (it == kinds_.end()) {
-        if (::mkdirat(cur.fd, part.c_str(), 0755) != 0) return Io(so_far, "mkdir", errno);
+        if (::mkdirat(cur.get(), part.c_str(), 0755) != 0) return Io(so_far, "mkdir", errno);
         kinds_[so_far] = Kind::kFolder;
       } else if (it->second == Kind::kSymlink) {
         return InvalidArgument("intake.archive.through_link",
@@ -178,8 +157,9 @@ class Extractor {
         return InvalidArgument("intake.archive.duplicate_entry", "{}: \"{}\" is a file", path,
                                so_far);
       }
-      Fd next(::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (next.fd < 0) return Io(so_far, "open folder", errno);
+      UniqueFd next(
+          ::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (next.get() < 0) return Io(so_far, "open folder", errno);
       cur = std::move(next);
       start = slash + 1;
     }
@@ -202,8 +182,8 @@ class Extractor {
     LUNAL_RETURN_IF_ERROR(Claim(path, Kind::kFolder));
     if (existed) return Status::Ok();
     std::string name;
-    LUNAL_ASSIGN_OR_RETURN(Fd parent, Parent(path, &name));
-    if (::mkdirat(parent.fd, name.c_str(), 0755) != 0) return Io(path, "mkdir", errno);
+    LUNAL_ASSIGN_OR_RETURN(UniqueFd parent, Parent(path, &name));
+    if (::mkdirat(parent.get(), name.c_str(), 0755) != 0) return Io(path, "mkdir", errno);
     return Status::Ok();
   }
 
@@ -211,22 +191,22 @@ class Extractor {
     LUNAL_RETURN_IF_ERROR(internal::CheckLinkTarget(kArchive, path, target));
     LUNAL_RETURN_IF_ERROR(Claim(path, Kind::kSymlink));
     std::string name;
-    LUNAL_ASSIGN_OR_RETURN(Fd parent, Parent(path, &name));
-    if (::symlinkat(std::string(target).c_str(), parent.fd, name.c_str()) != 0) {
+    LUNAL_ASSIGN_OR_RETURN(UniqueFd parent, Parent(path, &name));
+    if (::symlinkat(std::string(target).c_str(), parent.get(), name.c_str()) != 0) {
       return Io(path, "symlink", errno);
     }
     return Status::Ok();
   }
 
-  Result<Fd> Create(const std::string& path, bool executable) {
+  Result<UniqueFd> Create(const std::string& path, bool executable) {
     LUNAL_RETURN_IF_ERROR(Claim(path, Kind::kFile));
     std::string name;
-    LUNAL_ASSIGN_OR_RETURN(Fd parent, Parent(path, &name));
+    LUNAL_ASSIGN_OR_RETURN(UniqueFd parent, Parent(path, &name));
     mode_t mode = executable ? 0755 : 0644;
-    Fd out(::openat(parent.fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    mode));
-    if (out.fd < 0) return Io(path, "create", errno);
-    if (::fchmod(out.fd, mode) != 0) return Io(path, "chmod", errno);
+    UniqueFd out(::openat(parent.get(), name.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (out.get() < 0) return Io(path, "create", errno);
+    if (::fchmod(out.get(), mode) != 0) return Io(path, "chmod", errno);
     return out;
   }
 
@@ -262,7 +242,7 @@ class Extractor {
   }
 
   Status File(const std::string& path, bool executable) {
-    LUNAL_ASSIGN_OR_RETURN(Fd out, Create(path, executable));
+    LUNAL_ASSIGN_OR_RETURN(UniqueFd out, Create(path, executable));
     std::uint64_t written = 0;
     while (true) {
       la_ssize_t n = archive_read_data(a_, buf_.data(), buf_.size());
@@ -272,7 +252,7 @@ class Extractor {
       }
       auto got = static_cast<std::uint64_t>(n);
       LUNAL_RETURN_IF_ERROR(Count(path, written, got));
-      LUNAL_RETURN_IF_ERROR(Write(path, out.fd, buf_.data(), static_cast<std::size_t>(n)));
+      LUNAL_RETURN_IF_ERROR(Write(path, out.get(), buf_.data(), static_cast<std::size_t>(n)));
       written += got;
     }
     return Status::Ok();
@@ -289,21 +269,22 @@ class Extractor {
                              path, raw_target);
     }
     std::string target_name;
-    LUNAL_ASSIGN_OR_RETURN(Fd target_parent, Parent(*target, &target_name));
-    Fd in(::openat(target_parent.fd, target_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (in.fd < 0) return Io(*target, "open", errno);
+    LUNAL_ASSIGN_OR_RETURN(UniqueFd target_parent, Parent(*target, &target_name));
+    UniqueFd in(
+        ::openat(target_parent.get(), target_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (in.get() < 0) return Io(*target, "open", errno);
     struct stat st = {};
-    if (::fstat(in.fd, &st) != 0) return Io(*target, "fstat", errno);
-    LUNAL_ASSIGN_OR_RETURN(Fd out, Create(path, (st.st_mode & 0111) != 0));
+    if (::fstat(in.get(), &st) != 0) return Io(*target, "fstat", errno);
+    LUNAL_ASSIGN_OR_RETURN(UniqueFd out, Create(path, (st.st_mode & 0111) != 0));
     std::uint64_t written = 0;
     while (true) {
-      ssize_t n = ::read(in.fd, buf_.data(), buf_.size());
+      ssize_t n = ::read(in.get(), buf_.data(), buf_.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Io(*target, "read", errno);
       if (n == 0) break;
       auto got = static_cast<std::uint64_t>(n);
       LUNAL_RETURN_IF_ERROR(Count(path, written, got));
-      LUNAL_RETURN_IF_ERROR(Write(path, out.fd, buf_.data(), static_cast<std::size_t>(n)));
+      LUNAL_RETURN_IF_ERROR(Write(path, out.get(), buf_.data(), static_cast<std::size_t>(n)));
       written += got;
     }
     return Status::Ok();
@@ -361,25 +342,25 @@ Result<IntakeResult> IntakeArchive(const fs::path& archive, const fs::path& work
                                    const IntakeOptions& options) {
   std::error_code ec;
   fs::path archive_abs = fs::absolute(archive, ec).lexically_normal();
-  Fd in(::open(archive.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (in.fd < 0) {
+  UniqueFd in(::open(archive.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (in.get() < 0) {
     if (errno == ENOENT)
       return NotFound("intake.archive.not_found", "{}: no such file", archive.string());
     return Io(archive.string(), "open", errno);
   }
   struct stat st = {};
-  if (::fstat(in.fd, &st) != 0) return Io(archive.string(), "fstat", errno);
+  if (::fstat(in.get(), &st) != 0) return Io(archive.string(), "fstat", errno);
   if (!S_ISREG(st.st_mode)) {
     return InvalidArgument("intake.archive.not_a_file", "{}: not a regular file", archive.string());
   }
-  LUNAL_ASSIGN_OR_RETURN(std::string digest, DigestFd(in.fd, archive.string()));
+  LUNAL_ASSIGN_OR_RETURN(std::string digest, DigestFd(in.get(), archive.string()));
 
-  Fd work(::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (work.fd < 0) {
+  UniqueFd work(::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (work.get() < 0) {
     return InvalidArgument("intake.work_dir.not_directory", "{}: {}", work_dir.string(),
                            std::strerror(errno));
   }
-  if (::mkdirat(work.fd, "source", 0755) != 0) {
+  if (::mkdirat(work.get(), "source", 0755) != 0) {
     if (errno == EEXIST) {
       return Conflict("intake.work_dir.source_exists", "{}/source already exists",
                       work_dir.string());
@@ -392,9 +373,9 @@ Result<IntakeResult> IntakeArchive(const fs::path& archive, const fs::path& work
     fs::remove_all(source, rm_ec);  // never follows links
     return s;
   };
-  Fd root(::openat(work.fd, "source", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (root.fd < 0) return fail(Io(source.string(), "open", errno));
-  Status extracted = Extract(in.fd, static_cast<std::uint64_t>(st.st_size), root.fd, options);
+  UniqueFd root(::openat(work.get(), "source", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (root.get() < 0) return fail(Io(source.string(), "open", errno));
+  Status extracted = Extract(in.get(), static_cast<std::uint64_t>(st.st_size), root.get(), options);
   if (!extracted.ok()) return fail(std::move(extracted));
   Result<IntakeResult> result = IntakeFolder(source, options);
   if (!result) return fail(std::move(result).error());

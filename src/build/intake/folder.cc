@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "lunal/build/intake.h"
+#include "lunal/common/unique_fd.h"
 
 namespace lunal::build {
 namespace fs = std::filesystem;
@@ -124,13 +125,6 @@ Result<IntakeResult> IntakeFolder(const fs::path& dir, const IntakeOptions& opti
 
 namespace {
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 Status MatIo(std::string_view path, std::string_view what, int err) {
   return Unavailable("intake.materialize.io", "{}: {}: {}", path, what, std::strerror(err));
 }
@@ -139,36 +133,33 @@ Status MatIo(std::string_view path, std::string_view what, int err) {
 Result<int> OpenFolder(int dest_fd, std::string_view rel) {
   int fd = ::dup(dest_fd);
   if (fd < 0) return MatIo(rel, "dup", errno);
-  Fd cur{fd};
+  UniqueFd cur{fd};
   std::size_t start = 0;
   while (start < rel.size()) {
     std::size_t slash = rel.find('/', start);
     if (slash == std::string_view::npos) slash = rel.size();
     std::string part(rel.substr(start, slash - start));
-    if (::mkdirat(cur.fd, part.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdirat(cur.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
       return MatIo(rel, "mkdir", errno);
     }
-    int next = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int next = ::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) return MatIo(rel, "open folder", errno);
-    ::close(cur.fd);
-    cur.fd = next;
+    cur.reset(next);
     start = slash + 1;
   }
-  int out = cur.fd;
-  cur.fd = -1;
-  return out;
+  return cur.release();
 }
 
 Status CopyFile(const fs::path& from, int to_fd, const TreeEntry& e) {
-  Fd in{::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)};
-  if (in.fd < 0) {
+  UniqueFd in{::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)};
+  if (in.get() < 0) {
     if (errno == ELOOP || errno == ENOENT) {
       return Conflict("intake.materialize.changed", "{}: no longer a regular file", e.path);
     }
     return MatIo(e.path, "open", errno);
   }
   struct stat st = {};
-  if (::fstat(in.fd, &st) != 0) return MatIo(e.path, "fstat", errno);
+  if (::fstat(in.get(), &st) != 0) return MatIo(e.path, "fstat", errno);
   if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != e.size) {
     return Conflict("intake.materialize.changed", "{}: changed since intake ({} bytes, now {})",
                     e.path, e.size, st.st_size);
@@ -176,7 +167,7 @@ Status CopyFile(const fs::path& from, int to_fd, const TreeEntry& e) {
   std::vector<char> buf(std::size_t{1} << 18);
   std::uint64_t copied = 0;
   while (true) {
-    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    ssize_t n = ::read(in.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return MatIo(e.path, "read", errno);
     if (n == 0) break;
@@ -204,9 +195,9 @@ Status MaterializeTree(const SourceTree& tree, const fs::path& dest) {
     }
     return MatIo(dest.string(), "mkdir", errno);
   }
-  Fd dest_fd{::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
-  if (dest_fd.fd < 0) return MatIo(dest.string(), "open", errno);
-  ::fchmod(dest_fd.fd, 0755);
+  UniqueFd dest_fd{::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+  if (dest_fd.get() < 0) return MatIo(dest.string(), "open", errno);
+  ::fchmod(dest_fd.get(), 0755);
   IntakeLimits unlimited{.max_files = UINT64_MAX,
                          .max_total_bytes = UINT64_MAX,
                          .max_file_bytes = UINT64_MAX,
@@ -230,8 +221,8 @@ Status MaterializeTree(const SourceTree& tree, const fs::path& dest) {
     std::size_t slash = e.path.rfind('/');
     std::string parent = slash == std::string::npos ? "" : e.path.substr(0, slash);
     std::string name = slash == std::string::npos ? e.path : e.path.substr(slash + 1);
-    LUNAL_ASSIGN_OR_RETURN(int parent_fd, OpenFolder(dest_fd.fd, parent));
-    Fd parent_guard{parent_fd};
+    LUNAL_ASSIGN_OR_RETURN(int parent_fd, OpenFolder(dest_fd.get(), parent));
+    UniqueFd parent_guard{parent_fd};
     if (e.type == EntryType::kSymlink) {
       Status ok = internal::CheckLinkTarget("intake.materialize", e.path, e.link_target);
       if (!ok.ok()) {
@@ -243,11 +234,11 @@ Status MaterializeTree(const SourceTree& tree, const fs::path& dest) {
       continue;
     }
     mode_t mode = e.executable ? 0755 : 0644;
-    Fd out{::openat(parent_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    mode)};
-    if (out.fd < 0) return MatIo(e.path, "create", errno);
-    if (::fchmod(out.fd, mode) != 0) return MatIo(e.path, "chmod", errno);
-    LUNAL_RETURN_IF_ERROR(CopyFile(tree.root / e.path, out.fd, e));
+    UniqueFd out{::openat(parent_fd, name.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)};
+    if (out.get() < 0) return MatIo(e.path, "create", errno);
+    if (::fchmod(out.get(), mode) != 0) return MatIo(e.path, "chmod", errno);
+    LUNAL_RETURN_IF_ERROR(CopyFile(tree.root / e.path, out.get(), e));
   }
   return Status::Ok();
 }

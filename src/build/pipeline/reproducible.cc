@@ -19,6 +19,7 @@
 #include "lunal/build/pipeline.h"
 #include "lunal/build/tree_digest.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/unique_fd.h"
 
 namespace lunal::build {
 
@@ -67,22 +68,11 @@ void DiffJson(const Json& a, const Json& b, const std::string& path, std::vector
   out.push_back({.kind = "manifest", .where = path, .a = a.dump(), .b = b.dump()});
 }
 
-class Fd {
- public:
-  explicit Fd(const fs::path& p) : fd_(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+// Opens a file for reading, never through a symbolic link (-1 on failure, errno set).
+int OpenToRead(const fs::path& p) { return ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); }
 
 // Reads up to buffer.size() bytes at `offset`; the count read.
-Result<std::size_t> ReadAt(const Fd& fd, const fs::path& p, std::uint64_t offset,
+Result<std::size_t> ReadAt(const UniqueFd& fd, const fs::path& p, std::uint64_t offset,
                            std::span<std::uint8_t> buffer) {
   std::size_t got = 0;
   while (got < buffer.size()) {
@@ -101,7 +91,7 @@ Result<std::size_t> ReadAt(const Fd& fd, const fs::path& p, std::uint64_t offset
 // The first differing byte of two files, as a Difference; nullopt when they are equal.
 Result<std::optional<Difference>> CompareFiles(const fs::path& pa, const fs::path& pb,
                                                const std::string& where) {
-  Fd fa(pa), fb(pb);
+  UniqueFd fa(OpenToRead(pa)), fb(OpenToRead(pb));
   if (fa.get() < 0 || fb.get() < 0) {
     return Unavailable("build.pipeline.io", "cannot open {} or {}", pa.string(), pb.string());
   }

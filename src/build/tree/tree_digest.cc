@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "lunal/common/encoding.h"
+#include "lunal/common/unique_fd.h"
 #include "lunal/crypto/digest.h"
 #include "paths.h"
 
@@ -30,20 +31,6 @@ constexpr std::string_view kDomain = "lunal-tree-v1\n";
 // Per-thread read buffer: large reads amortise the system call, and memory stays bounded by
 // threads x kBufferSize whatever the file sizes.
 constexpr std::size_t kBufferSize = std::size_t{1} << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Status Io(const std::string& path, const char* op, int error) {
   return Unavailable("build.tree.io", "{}: {}: {}", path, op, std::strerror(error));
@@ -64,7 +51,7 @@ Status OpenError(const std::string& path, int error) {
 
 Status HashFile(int root_fd, const TreeEntry& entry, crypto::Hasher& hasher, std::uint8_t* buffer,
                 Sha256Digest& out) {
-  const Fd fd(internal::OpenBeneath(root_fd, entry.path, O_RDONLY | O_NONBLOCK));
+  const UniqueFd fd(internal::OpenBeneath(root_fd, entry.path, O_RDONLY | O_NONBLOCK));
   if (fd.get() < 0) return OpenError(entry.path, errno);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Io(entry.path, "fstat", errno);
@@ -94,7 +81,7 @@ Status HashFile(int root_fd, const TreeEntry& entry, crypto::Hasher& hasher, std
 }
 
 Status HashSymlink(int root_fd, const TreeEntry& entry, Sha256Digest& out) {
-  const Fd fd(internal::OpenBeneath(root_fd, entry.path, O_PATH));
+  const UniqueFd fd(internal::OpenBeneath(root_fd, entry.path, O_PATH));
   if (fd.get() < 0) return OpenError(entry.path, errno);
   std::string target(entry.link_target.size() + 1, '\0');
   const ssize_t n = readlinkat(fd.get(), "", target.data(), target.size());
@@ -196,7 +183,7 @@ Result<TreeDigestResult> DigestTree(const SourceTree& tree, const TreeDigestOpti
   }
   if (!S_ISDIR(st.st_mode))
     return InvalidArgument("build.tree.not_directory", "{}: not a folder", root);
-  const Fd root_fd(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd root_fd(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root_fd.get() < 0) return Io(root, "open", errno);
 
   const std::size_t n = tree.entries.size();

@@ -13,6 +13,7 @@
 #include "lunal/attest/report_data.h"
 #include "lunal/cds/instance.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/unique_fd.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/node/device.h"
 
@@ -21,20 +22,6 @@ namespace {
 
 constexpr std::size_t kMaxLine = std::size_t{1} << 20;
 constexpr int kTimeoutSeconds = 5;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Status Errno(std::string_view what, const std::string& path) {
   return Unavailable("node.device.unavailable", "{} {}: {}", what, path, std::strerror(errno));
@@ -94,7 +81,7 @@ Result<Json> DeviceAttester::Call(const Json& request) {
   }
   std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
 
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return Errno("socket for", socket_path_);
   timeval tv{.tv_sec = kTimeoutSeconds, .tv_usec = 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
