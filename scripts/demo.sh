@@ -7,8 +7,9 @@
 set -euo pipefail
 build=${1:-build/release}
 root="$(cd "$(dirname "$0")/.." && pwd)"
-lunal="$root/$build/src/cli/lunal"
-lunald="$root/$build/src/lunald/lunald"
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+lunal="$build/src/cli/lunal"
+lunald="$build/src/lunald/lunald"
 state="${LUNAL_DEMO_STATE:-$root/.lunal/demo}"
 evidence="$root/../shared/evidence"
 

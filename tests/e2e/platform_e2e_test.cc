@@ -368,5 +368,30 @@ TEST_F(PlatformE2eTest, VerifyFailsLoudlyWhenEvidenceIsTamperedInTheDatabase) {
   EXPECT_NE((verify.out + verify.err).find("FAILED"), std::string::npos) << verify.out;
 }
 
+// `make demo` after the build: scripts/demo.sh against this build's binaries, from a clean state
+// folder, within the 5 minutes.
+TEST(DemoScriptTest, RunsToCompletionFromACleanState) {
+  if (!testing::HaveProgram("bwrap") || !testing::HaveProgram("curl")) {
+    GTEST_SKIP() << "needs bwrap and curl";
+  }
+  testing::TempDir dir;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = testing::RunProcess(
+      {"bash", (testing::SourceDir() / "scripts" / "demo.sh").string(),
+       testing::BinaryDir().string()},
+      {.stdin_data = {},
+       .timeout = seconds(300),
+       .env = {"LUNAL_DEMO_STATE=" + (dir / "demo").string()},
+       .cwd = dir.path()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(300));
+  EXPECT_NE(r.out.find(kHello), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("✅ Attestation verification complete for deployment: hello"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"status\": \"verified\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("demo complete"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace lunal::e2e
