@@ -11,6 +11,7 @@
 #include "lunal/common/encoding.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/random.h"
+#include "lunal/net/auth.h"
 #include "lunal/net/errors.h"
 #include "lunal/sign/allowed_signers.h"
 #include "lunal/sign/sshsig.h"
@@ -80,14 +81,11 @@ net::Handler Wrap(F f) {
 }  // namespace
 
 Result<TenantRow> ControlPlane::Impl::Authenticate(const HttpRequest& req) {
-  auto header = req.Header("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!header || header->size() <= kBearer.size() ||
-      !net::EqualsIgnoreCase(header->substr(0, kBearer.size()), kBearer)) {
+  const std::string_view token = net::BearerToken(req);
+  if (token.empty()) {
     return Unauthenticated("control.auth.unauthenticated", "a bearer token is required");
   }
-  LUNAL_ASSIGN_OR_RETURN(auto tenant,
-                         store->TenantForToken(TokenHash(header->substr(kBearer.size()))));
+  LUNAL_ASSIGN_OR_RETURN(auto tenant, store->TenantForToken(TokenHash(token)));
   if (!tenant) return Unauthenticated("control.auth.unauthenticated", "unknown token");
   return *tenant;
 }
