@@ -459,6 +459,18 @@ void Gateway::RemoveRoute(std::string_view deployment) {
   impl_->routes_version.fetch_add(1, std::memory_order_release);
 }
 
+std::vector<Route> Gateway::Routes() const {
+  std::map<std::string, Route> sorted;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [name, entry] : impl_->routes) sorted.emplace(name, entry->route);
+  }
+  std::vector<Route> out;
+  out.reserve(sorted.size());
+  for (auto& [name, route] : sorted) out.push_back(std::move(route));
+  return out;
+}
+
 std::uint16_t Gateway::port() const { return impl_->server->port(); }
 
 Json Gateway::Metrics() const { return impl_->MetricsJson(); }

@@ -13,13 +13,13 @@
 #include <sstream>
 #include <thread>
 
+#include "gateway_test_support.h"
 #include "http_util.h"
 #include "lunal/mesh/tls.h"
 #include "lunal/net/client.h"
 #include "lunal/net/errors.h"
 #include "lunal/net/server.h"
 #include "metrics.h"
-#include "test_support.h"
 
 namespace lunal::gateway {
 namespace {
@@ -171,10 +171,10 @@ TEST(LatencyHistogramTest, BucketsBoundTheValueWithinOneSixteenth) {
 
 // ---- the gateway end to end ----
 
-class GatewayTest : public cds::testing::CdsFixture {
+class GatewayTest : public testing::MeshCdsFixture {
  protected:
   void SetUp() override {
-    CdsFixture::SetUp();
+    MeshCdsFixture::SetUp();
     if (HasFatalFailure()) return;
     // The allow-list names the gateway (a platform component) and two builds of acme/api; routes
     // below allow only build 'a', so an instance running 'c' holds a valid CDS certificate that
@@ -199,21 +199,6 @@ class GatewayTest : public cds::testing::CdsFixture {
   void TearDown() override {
     if (gateway_) gateway_->Stop(100ms);
     for (auto& [id, server] : instances_) server->Stop(100ms);
-  }
-
-  // A CDS certificate for (tenant, deployment, instance) running `build_hash`, as credentials.
-  std::shared_ptr<mesh::MeshCredentials> Issue(const std::string& build_hash,
-                                               const std::string& tenant,
-                                               const std::string& deployment,
-                                               const std::string& instance) {
-    auto in = MakeInstance(build_hash);
-    auto issued = cds_->IssueCertificate(Request(in, Nonce(), tenant, deployment, instance));
-    EXPECT_TRUE(issued.ok()) << issued.error();
-    if (!issued.ok()) return nullptr;
-    ca_pem_ = issued->ca_pem;
-    auto creds = mesh::MeshCredentials::Load(issued->certificate_pem, *in.key.ToPkcs8Pem());
-    EXPECT_TRUE(creds.ok()) << creds.error();
-    return creds.ok() ? *creds : nullptr;
   }
 
   // Starts instance `id` of acme/api running `build_hash`: mesh TLS that admits only the gateway,
@@ -295,7 +280,6 @@ class GatewayTest : public cds::testing::CdsFixture {
 
   inline static const std::string kGood = BuildHash('a');
   inline static const std::string kOther = BuildHash('c');
-  std::string ca_pem_;
   std::shared_ptr<mesh::MeshCredentials> gateway_credentials_;
   std::unique_ptr<Gateway> gateway_;
   std::map<std::string, std::unique_ptr<net::HttpServer>> instances_;

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -16,16 +15,13 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "attested_identity.h"
 #include "lunal/attest/service/config.h"
 #include "lunal/attest/service/service.h"
-#include "lunal/attest/sim/sim_tdx.h"
 #include "lunal/attest/sim/simulation_root.h"
-#include "lunal/attest/tdx/event_log_lunal.h"
 #include "lunal/cds/cds.h"
-#include "lunal/cds/enroll.h"
 #include "lunal/cds/http.h"
 #include "lunal/cds/manifest.h"
 #include "lunal/cli/output.h"
@@ -182,90 +178,6 @@ class InProcessRoutes final : public control::RouteSink {
   gateway::Gateway& gw_;
 };
 
-// The gateway's mesh identity: attested with its own sim-tdx "TD" (MRTD = SHA-384 of this
-// binary's name and digest), build hash = sha256 of this lunald binary, renewed at two thirds
-// of the certificate's lifetime.
-class GatewayIdentity {
- public:
-  static Result<std::unique_ptr<GatewayIdentity>> Enrol(
-      std::shared_ptr<const attest::sim::SimulationRoot> root, std::string cds_url,
-      std::string build_hash) {
-    auto self = std::unique_ptr<GatewayIdentity>(new GatewayIdentity());
-    self->cds_url_ = std::move(cds_url);
-    self->build_hash_ = std::move(build_hash);
-    const std::string image = "lunald gateway " + self->build_hash_;
-    const auto mr_td = crypto::Sha384(ToBytes(image));
-    LUNAL_ASSIGN_OR_RETURN(self->attester_,
-                           attest::sim::SimTdxAttester::Create(
-                               std::move(root), {.mr_td = Bytes(mr_td.begin(), mr_td.end()),
-                                                 .boot_measurements = {},
-                                                 .mr_config_id = {},
-                                                 .mr_owner = {},
-                                                 .mr_owner_config = {}}));
-    LUNAL_ASSIGN_OR_RETURN(Bytes event,
-                           attest::tdx::EncodeLunalEvent(
-                               {attest::tdx::LunalEventType::kBuildHash, self->build_hash_}));
-    const auto digest = crypto::Sha384(event);
-    LUNAL_RETURN_IF_ERROR(self->attester_->ExtendRtmr(3, digest, event));
-    LUNAL_ASSIGN_OR_RETURN(cds::Enrolment e, self->EnrolOnce());
-    LUNAL_ASSIGN_OR_RETURN(self->credentials_,
-                           mesh::MeshCredentials::Load(e.certificate_pem, e.key_pem));
-    self->ca_pem_ = e.ca_pem;
-    self->renewer_ = std::thread([s = self.get()] { s->RenewLoop(); });
-    return self;
-  }
-
-  ~GatewayIdentity() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (renewer_.joinable()) renewer_.join();
-  }
-
-  std::shared_ptr<mesh::MeshCredentials> credentials() const { return credentials_; }
-  const std::string& ca_pem() const { return ca_pem_; }
-
- private:
-  GatewayIdentity() = default;
-
-  Result<cds::Enrolment> EnrolOnce() {
-    LUNAL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kEcP256));
-    return cds::Enroll({.cds_url = cds_url_,
-                        .attester = attester_.get(),
-                        .key = &key,
-                        .tenant = std::string(kPlatformTenant),
-                        .deployment = std::string(kGatewayDeployment),
-                        .instance = "gateway-0",
-                        .build_hash = build_hash_});
-  }
-
-  void RenewLoop() {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      // Certificates last an hour (CDS default): renew every 40 minutes, retry each minute.
-      const auto wait = last_failed_ ? std::chrono::minutes(1) : std::chrono::minutes(40);
-      if (cv_.wait_for(lock, wait, [&] { return stopping_; })) return;
-      lock.unlock();
-      auto e = EnrolOnce();
-      Status s = e.ok() ? credentials_->Reload(e->certificate_pem, e->key_pem) : e.error();
-      lock.lock();
-      last_failed_ = !s.ok();
-      if (!s.ok()) log::Warn("dev.gateway.renewal_failed", {{"status", s.ToString()}});
-    }
-  }
-
-  std::string cds_url_, build_hash_, ca_pem_;
-  std::unique_ptr<attest::sim::SimTdxAttester> attester_;
-  std::shared_ptr<mesh::MeshCredentials> credentials_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool last_failed_ = false;
-  std::thread renewer_;
-};
-
 // One lunald dev per state folder: a second one would fight over ports, SQLite and instances.
 Result<int> LockStateDir(const fs::path& dir) {
   const fs::path lock = dir / "lock";
@@ -356,8 +268,13 @@ Status Run(const DevFlags& f, const sigset_t& stop_signals) {
   LUNAL_RETURN_IF_ERROR(authority.Allow(kPlatformTenant, kGatewayDeployment, platform_build_hash));
 
   // Gateway.
-  LUNAL_ASSIGN_OR_RETURN(auto gateway_identity,
-                         GatewayIdentity::Enrol(sim_root, cds_url, platform_build_hash));
+  LUNAL_ASSIGN_OR_RETURN(
+      auto gateway_identity,
+      AttestedIdentity::Enrol(sim_root, {.cds_url = cds_url,
+                                         .tenant = std::string(kPlatformTenant),
+                                         .deployment = std::string(kGatewayDeployment),
+                                         .instance = "gateway-0",
+                                         .build_hash = platform_build_hash}));
   LUNAL_ASSIGN_OR_RETURN(auto gw,
                          gateway::Gateway::Start({.bind_address = f.bind_address,
                                                   .port = f.gateway_port,

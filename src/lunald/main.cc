@@ -14,6 +14,8 @@
 #include "cds_role.h"
 #ifdef LUNAL_HAVE_DEV_ROLE
 #include "dev_role.h"
+#include "gateway_role.h"
+#include "node_role.h"
 #endif
 #include "lunal/cli/output.h"
 #include "lunal/cli/parse.h"
@@ -99,6 +101,8 @@ int main(int argc, char** argv) {
   lunal::lunald::CdsFlags cds_flags;
 #ifdef LUNAL_HAVE_DEV_ROLE
   lunal::lunald::DevFlags dev_flags;
+  lunal::lunald::GatewayFlags gateway_flags;
+  lunal::lunald::NodeFlags node_flags;
 #endif
   for (const Role& role : kRoles) {
     CLI::App* command = app.add_subcommand(role.name, role.description);
@@ -108,6 +112,10 @@ int main(int argc, char** argv) {
     if (std::string_view(role.name) == "cds") lunal::lunald::AddCdsOptions(*command, cds_flags);
 #ifdef LUNAL_HAVE_DEV_ROLE
     if (std::string_view(role.name) == "dev") lunal::lunald::AddDevOptions(*command, dev_flags);
+    if (std::string_view(role.name) == "gateway") {
+      lunal::lunald::AddGatewayOptions(*command, gateway_flags);
+    }
+    if (std::string_view(role.name) == "node") lunal::lunald::AddNodeOptions(*command, node_flags);
 #endif
   }
 
@@ -131,6 +139,8 @@ int main(int argc, char** argv) {
   if (role == "cds") return lunal::lunald::RunCds(config_path, cds_flags, json);
 #ifdef LUNAL_HAVE_DEV_ROLE
   if (role == "dev") return lunal::lunald::RunDev(dev_flags, json);
+  if (role == "gateway") return lunal::lunald::RunGateway(config_path, gateway_flags, json);
+  if (role == "node") return lunal::lunald::RunNode(config_path, node_flags, json);
 #endif
   return lunal::cli::ReportError(
       lunal::Unsupported("lunald.role_unavailable",

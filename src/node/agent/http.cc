@@ -1,12 +1,17 @@
 // The node agent's HTTP API (http.h).
 #include "lunal/node/http.h"
 
+#include <fmt/format.h>
+
+#include <charconv>
+#include <limits>
 #include <memory>
 
 #include "lunal/common/bytes.h"
 #include "lunal/common/json.h"
 #include "lunal/common/log.h"
 #include "lunal/crypto/digest.h"
+#include "lunal/net/auth.h"
 #include "lunal/net/errors.h"
 
 namespace lunal::node {
@@ -15,16 +20,8 @@ namespace {
 using net::HttpRequest;
 using net::HttpResponse;
 
-// RFC 6750 §2.1. Both sides are hashed first so the comparison takes the same time whatever the
-// lengths.
 Status Authorize(const HttpRequest& req, const std::array<std::uint8_t, 32>& expected) {
-  auto header = req.Header("Authorization");
-  std::string_view presented;
-  if (header && header->size() > 7 && net::EqualsIgnoreCase(header->substr(0, 7), "Bearer ")) {
-    presented = header->substr(7);
-  }
-  const auto digest = crypto::Sha256(AsBytes(presented));
-  if (presented.empty() || !ConstantTimeEqual(digest, expected)) {
+  if (!net::BearerMatches(req, expected)) {
     return Unauthenticated("node.auth.unauthenticated",
                            "a valid \"Authorization: Bearer <token>\" is required");
   }
@@ -37,38 +34,22 @@ Status BadField(std::string_view field, std::string_view why) {
 
 Result<LaunchRequest> ParseLaunch(std::string_view body) {
   auto doc = ParseJson(body);
-  if (!doc.ok() || !doc->is_object()) return BadField("body", "expected a JSON object");
-  static constexpr std::string_view kKnown[] = {
-      "tenant", "deployment", "instance_id", "build_hash", "artifact", "manifest_json", "env"};
-  for (const auto& [key, value] : doc->items()) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
-      return BadField(key, "unknown member");
-    }
+  if (!doc.ok()) return BadField("body", "expected a JSON object");
+  return LaunchRequestFromJson(*doc);
+}
+
+// A query parameter that must be a decimal integer in [0, max]; `fallback` when absent.
+Result<std::uint64_t> QueryNumber(const HttpRequest& req, std::string_view name,
+                                  std::uint64_t fallback, std::uint64_t max) {
+  auto text = req.Query(name);
+  if (!text) return fallback;
+  std::uint64_t value = 0;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (text->empty() || ec != std::errc() || ptr != end || value > max) {
+    return BadField(name, fmt::format("expected an integer in [0, {}]", max));
   }
-  LaunchRequest r;
-  auto str = [&](std::string_view key, std::string& out) -> Status {
-    auto v = JsonString(*doc, key);
-    if (!v.ok()) return BadField(key, "expected a string");
-    out = std::move(*v);
-    return Status::Ok();
-  };
-  LUNAL_RETURN_IF_ERROR(str("tenant", r.tenant));
-  LUNAL_RETURN_IF_ERROR(str("deployment", r.deployment));
-  LUNAL_RETURN_IF_ERROR(str("instance_id", r.instance_id));
-  LUNAL_RETURN_IF_ERROR(str("build_hash", r.build_hash));
-  LUNAL_RETURN_IF_ERROR(str("manifest_json", r.manifest_json));
-  std::string artifact;
-  LUNAL_RETURN_IF_ERROR(str("artifact", artifact));
-  r.artifact = artifact;
-  if (doc->contains("env")) {
-    const Json& env = (*doc)["env"];
-    if (!env.is_object()) return BadField("env", "expected an object of strings");
-    for (const auto& [k, v] : env.items()) {
-      if (!v.is_string()) return BadField("env", "expected an object of strings");
-      r.env[k] = v.get<std::string>();
-    }
-  }
-  return r;
+  return value;
 }
 
 HttpResponse Error(const HttpRequest& req, const Status& s) {
@@ -81,6 +62,10 @@ HttpResponse Error(const HttpRequest& req, const Status& s) {
 }  // namespace
 
 Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token) {
+  return AddNodeRoutes(router, agent, std::move(token), nullptr);
+}
+
+Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token, EventFeed* events) {
   if (token.empty()) return InvalidArgument("node.config.bad_option", "the API token is empty");
   const auto expected = crypto::Sha256(AsBytes(token));
   LUNAL_RETURN_IF_ERROR(
@@ -106,6 +91,20 @@ Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token) {
         if (Status s = agent.Stop(id); !s.ok()) return Error(req, s);
         return HttpResponse::Json(200, Json{{"stopped", id}});
       }));
+  if (events == nullptr) return Status::Ok();
+  LUNAL_RETURN_IF_ERROR(router.Add("GET", "/v1/node/events", [events, expected](HttpRequest& req) {
+    if (Status s = Authorize(req, expected); !s.ok()) return Error(req, s);
+    auto after = QueryNumber(req, "after", 0, std::numeric_limits<std::uint64_t>::max());
+    if (!after.ok()) return Error(req, after.error());
+    auto wait = QueryNumber(req, "wait", 0, kMaxEventWaitSeconds);
+    if (!wait.ok()) return Error(req, wait.error());
+    EventBatch batch = events->Poll(*after, std::chrono::seconds(*wait));
+    Json list = Json::array();
+    for (const SequencedEvent& e : batch.events) list.push_back(ToJson(e));
+    Json out = {{"events", std::move(list)}, {"next", batch.next}};
+    if (batch.dropped > 0) out["dropped"] = batch.dropped;
+    return HttpResponse::Json(200, out);
+  }));
   return Status::Ok();
 }
 

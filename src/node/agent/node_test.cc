@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -37,6 +38,8 @@
 #include "lunal/crypto/x509.h"
 #include "lunal/net/client.h"
 #include "lunal/net/server.h"
+#include "lunal/node/client.h"
+#include "lunal/node/event_feed.h"
 #include "lunal/node/http.h"
 #include "lunal/testing/testing.h"
 
@@ -651,6 +654,57 @@ TEST_F(NodeWithCdsTest, InstanceAgentEnrolsServesAndStops) {
   EXPECT_FALSE(Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port)).ok());
 }
 
+// A launch through NodeClient: the status crosses HTTP intact (evidence, certificate), the
+// instance's log lines are events a poller sees, and Stop ends it.
+TEST_F(NodeWithCdsTest, ClientLaunchesFollowsLogsAndStops) {
+  EventFeed feed;
+  NodeOptions options = CdsOptions();
+  options.on_event = feed.Sink();
+  auto node = MakeNode(std::move(options));
+  ASSERT_NE(node, nullptr);
+  net::Router router;
+  ASSERT_TRUE(AddNodeRoutes(router, *node, "node-token", &feed).ok());
+  net::HttpServer server({.threads = 3}, std::move(router));
+  ASSERT_TRUE(server.Start().ok());
+  NodeClient client(
+      {.base_url = fmt::format("http://127.0.0.1:{}", server.port()), .token = "node-token"});
+  auto r = client.Launch(Request());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->state, InstanceState::kRunning);
+  EXPECT_TRUE(r->evidence.is_object());
+  EXPECT_FALSE(r->nonce.empty());
+  auto chain = crypto::ParsePemChain(r->certificate_pem);
+  ASSERT_TRUE(chain.ok()) << chain.error();
+  EXPECT_TRUE(chain->front().VerifySignedBy(cds_->ca_certificate()).ok());
+  auto listed = client.List();
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(ToJson(listed->front()), ToJson(*r));
+
+  bool ready = false, logged = false;
+  std::uint64_t after = 0;
+  for (int i = 0; i < 10 && !(ready && logged); ++i) {
+    auto batch = client.PollEvents(after, std::chrono::seconds(2));
+    ASSERT_TRUE(batch.ok()) << batch.error();
+    for (const SequencedEvent& e : batch->events) {
+      EXPECT_GT(e.seq, after);
+      after = e.seq;
+      if (e.event.kind == NodeEvent::Kind::kReady) ready = e.event.instance.instance_id == "i-1";
+      if (e.event.kind == NodeEvent::Kind::kLog && e.event.instance.instance_id == "i-1") {
+        logged = true;
+      }
+    }
+  }
+  EXPECT_TRUE(ready);
+  EXPECT_TRUE(logged);
+  ASSERT_TRUE(client.Stop("i-1").ok());
+  auto empty = client.List();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  feed.Close();
+  server.Stop(std::chrono::milliseconds(100));
+}
+
 // A sim-tdx "component" enrolled at the CDS as tenant/deployment with `build_hash`.
 cds::Enrolment EnrolAs(const std::shared_ptr<const attest::sim::SimulationRoot>& root,
                        const std::string& cds_url, const std::string& tenant,
@@ -790,6 +844,78 @@ TEST_F(NodeTest, HttpApiAuthenticatesAndMapsRefusals) {
       client.Send({.method = "DELETE", .url = base + "/v1/node/instances/i-9", .headers = auth});
   EXPECT_EQ(del->status, 404);
   EXPECT_EQ(reason(del), "node.instance.unknown");
+  server.Stop(std::chrono::milliseconds(100));
+}
+
+// The node's API through NodeClient, as a control plane in another process uses it: refusals keep
+// the node's code and reason, and the refusal is an event a poller sees.
+TEST_F(NodeTest, ClientRoundTripsAndKeepsRefusalReasons) {
+  SetAllowList(SignAllowList(*operator_key_, 1, {"sha256:" + std::string(64, 'a')}));
+  EventFeed feed;
+  NodeOptions options = Options();
+  options.on_event = [&feed, fixture = options.on_event](const NodeEvent& e) {
+    fixture(e);
+    feed.Publish(e);
+  };
+  auto node = MakeNode(std::move(options));
+  ASSERT_NE(node, nullptr);
+  net::Router router;
+  ASSERT_TRUE(AddNodeRoutes(router, *node, "node-token", &feed).ok());
+  net::HttpServer server({.threads = 3}, std::move(router));
+  ASSERT_TRUE(server.Start().ok());
+  const std::string base = fmt::format("http://127.0.0.1:{}", server.port());
+  NodeClient client({.base_url = base, .token = "node-token"});
+
+  // A long poll started before the refusal wakes with it.
+  auto poll = std::async(std::launch::async, [&] {
+    NodeClient poller({.base_url = base, .token = "node-token"});
+    return poller.PollEvents(0, std::chrono::seconds(20));
+  });
+  auto unlisted = client.Launch(Request());
+  ASSERT_FALSE(unlisted.ok());
+  EXPECT_EQ(unlisted.error().code(), Code::kPolicyViolation);
+  EXPECT_EQ(unlisted.error().reason(), "node.allow_list.not_listed");
+  ASSERT_EQ(poll.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto batch = poll.get();
+  ASSERT_TRUE(batch.ok()) << batch.error();
+  ASSERT_EQ(batch->events.size(), 1u);
+  EXPECT_EQ(batch->events[0].seq, 1u);
+  EXPECT_EQ(batch->events[0].event.kind, NodeEvent::Kind::kLaunchRefused);
+  EXPECT_EQ(batch->events[0].event.instance.instance_id, "i-1");
+  EXPECT_EQ(batch->events[0].event.instance.reason, "node.allow_list.not_listed");
+  EXPECT_EQ(batch->next, 1u);
+
+  LaunchRequest mismatch = Request("i-2");
+  mismatch.manifest_json += "\n";
+  auto bad = client.Launch(mismatch);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), Code::kVerificationFailed);
+  EXPECT_EQ(bad.error().reason(), "node.launch.manifest_mismatch");
+
+  auto list = client.List();
+  ASSERT_TRUE(list.ok()) << list.error();
+  EXPECT_TRUE(list->empty());
+  Status unknown = client.Stop("i-9");
+  EXPECT_EQ(unknown.code(), Code::kNotFound);
+  EXPECT_EQ(unknown.reason(), "node.instance.unknown");
+  EXPECT_EQ(client.Stop("../x").reason(), "node.request.bad_field");
+
+  auto after = client.PollEvents(1, std::chrono::seconds(0));
+  ASSERT_TRUE(after.ok()) << after.error();
+  ASSERT_EQ(after->events.size(), 1u);  // the mismatch
+  EXPECT_EQ(after->events[0].event.instance.reason, "node.launch.manifest_mismatch");
+
+  NodeClient intruder({.base_url = base, .token = "node-tokeN"});
+  EXPECT_EQ(intruder.List().error().reason(), "node.auth.unauthenticated");
+  EXPECT_EQ(intruder.PollEvents(0, std::chrono::seconds(0)).error().reason(),
+            "node.auth.unauthenticated");
+  net::HttpClient raw;
+  auto too_long = raw.Send({.method = "GET",
+                            .url = base + "/v1/node/events?wait=26",
+                            .headers = {{"Authorization", "Bearer node-token"}}});
+  ASSERT_TRUE(too_long.ok());
+  EXPECT_EQ(too_long->status, 400);
+  feed.Close();
   server.Stop(std::chrono::milliseconds(100));
 }
 

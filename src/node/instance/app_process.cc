@@ -27,10 +27,11 @@ Result<std::string> ResolveProgram(const std::string& program,
   std::size_t start = 0;
   while (start <= path.size()) {
     const std::size_t end = std::min(path.find(':', start), path.size());
-    std::string dir = path.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + program;
-    const std::string checked = candidate.front() == '/' ? candidate : app_dir + "/" + candidate;
+    const std::string_view dir = std::string_view(path).substr(start, end - start);
+    // fmt rather than operator+: GCC 12 at -O2 misreads the concatenation (-Werror=restrict).
+    const std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, program);
+    const std::string checked =
+        candidate.front() == '/' ? candidate : fmt::format("{}/{}", app_dir, candidate);
     if (::access(checked.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }

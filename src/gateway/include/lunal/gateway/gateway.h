@@ -26,8 +26,8 @@
 // (the instance that answered). GET /.lunal/gateway/metrics is answered by the gateway itself
 // (Metrics()), whatever the Host.
 //
-// Thread-safety: SetRoute / RemoveRoute / Metrics from any thread while requests flow. Start and
-// Stop (and the destructor) from one owning thread.
+// Thread-safety: SetRoute / RemoveRoute / Routes / Metrics from any thread while requests flow.
+// Start and Stop (and the destructor) from one owning thread.
 #pragma once
 
 #include <chrono>
@@ -100,6 +100,8 @@ class Gateway {
   // change. Never blocks on requests in flight, which finish on the route they started with.
   void SetRoute(Route route);
   void RemoveRoute(std::string_view deployment);
+  // The installed routes (valid or not), ordered by lower-cased deployment name.
+  std::vector<Route> Routes() const;
   std::uint16_t port() const;
   // {"<deployment>": {"requests": n, "errors": n, "latency_ms": {"p50", "p95", "p99"},
   //  "instances": {"<id>": n}}} since start (deployments that had a route at some point; a removed

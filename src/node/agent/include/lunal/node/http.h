@@ -9,6 +9,13 @@
 //                                    → 201 ToJson(InstanceStatus), or the refusal
 //   GET    /v1/node/instances        → 200 {"instances": [InstanceStatus…]}
 //   DELETE /v1/node/instances/{id}   → 200 {"stopped": id}; 404 node.instance.unknown
+//   GET    /v1/node/events?after=SEQ&wait=SECONDS   (with an EventFeed; event_feed.h)
+//                                    → 200 {"events": [{"seq", "kind", "instance", "stream",
+//                                    "line"}…], "next": SEQ, "dropped"?: n}: the events after SEQ
+//                                    (default 0), long-polling up to `wait` seconds (0..25,
+//                                    default 0) when there are none yet; "dropped" counts the
+//                                    events after SEQ the feed no longer holds. A bad number is
+//                                    400 node.request.bad_field.
 //
 // Every route needs "Authorization: Bearer <token>", compared in constant time (SHA-256 of both
 // sides): 401 node.auth.unauthenticated otherwise. Errors are net::ErrorResponse bodies, so the
@@ -17,8 +24,9 @@
 // failures (422), node.request.bad_field 400, node.allow_list.unavailable 503,
 // node.launch.timeout 504.
 //
-// POST blocks until the instance is ready (up to NodeOptions::launch_timeout): give the server
-// more than one thread (ServerOptions::threads) so that other requests are not held up.
+// POST blocks until the instance is ready (up to NodeOptions::launch_timeout) and a waiting
+// events poll up to its `wait`: give the server more than one thread (ServerOptions::threads) so
+// that other requests are not held up.
 // Thread-safety: the routes borrow `agent`, which must outlive the server.
 #pragma once
 
@@ -26,11 +34,19 @@
 
 #include "lunal/common/status.h"
 #include "lunal/net/server.h"
+#include "lunal/node/event_feed.h"
 #include "lunal/node/node.h"
 
 namespace lunal::node {
 
 // Errors: InvalidArgument node.config.bad_option (an empty token), net.* from Router::Add.
 Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token);
+// The same routes plus GET /v1/node/events served from `events` (borrowed: it must outlive the
+// server; Close it before stopping the server so that waiting polls answer at once). Without a
+// feed (nullptr) the events route is not added.
+Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token, EventFeed* events);
+
+// The longest long poll the events route grants (seconds).
+inline constexpr int kMaxEventWaitSeconds = 25;
 
 }  // namespace lunal::node

@@ -96,6 +96,17 @@ struct InstanceStatus {
   std::string message = {};
 };
 Json ToJson(const InstanceStatus& status);
+// The inverse of ToJson, strict (every member ToJson writes, "reason"/"message" optional, no
+// others): Malformed "node.json.bad_field" naming the member otherwise.
+Result<InstanceStatus> InstanceStatusFromJson(const Json& doc);
+Result<InstanceState> InstanceStateFromName(std::string_view name);  // node.json.bad_field
+
+// The launch request on the wire (http.h): {"tenant", "deployment", "instance_id", "build_hash",
+// "manifest_json", "artifact" (a path on the node), "env"?: {name: value}}.
+Json ToJson(const LaunchRequest& request);
+// Strict: InvalidArgument "node.request.bad_field" for a non-object, a missing or mistyped member
+// or an unknown one (the start command is never the request's).
+Result<LaunchRequest> LaunchRequestFromJson(const Json& doc);
 
 struct NodeEvent {
   enum class Kind { kLaunchRefused, kReady, kExited, kStopped, kLog };

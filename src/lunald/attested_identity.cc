@@ -1,0 +1,75 @@
+#include "attested_identity.h"
+
+#include <chrono>
+
+#include "lunal/attest/tdx/event_log_lunal.h"
+#include "lunal/common/bytes.h"
+#include "lunal/common/log.h"
+#include "lunal/crypto/digest.h"
+#include "lunal/crypto/keys.h"
+
+namespace lunal::lunald {
+
+Result<std::unique_ptr<AttestedIdentity>> AttestedIdentity::Enrol(
+    std::shared_ptr<const attest::sim::SimulationRoot> root, IdentityOptions options) {
+  auto self = std::unique_ptr<AttestedIdentity>(new AttestedIdentity());
+  self->options_ = std::move(options);
+  const std::string image = "lunald " + self->options_.deployment + " " + self->options_.build_hash;
+  const auto mr_td = crypto::Sha384(ToBytes(image));
+  LUNAL_ASSIGN_OR_RETURN(self->attester_,
+                         attest::sim::SimTdxAttester::Create(
+                             std::move(root), {.mr_td = Bytes(mr_td.begin(), mr_td.end()),
+                                               .boot_measurements = {},
+                                               .mr_config_id = {},
+                                               .mr_owner = {},
+                                               .mr_owner_config = {}}));
+  LUNAL_ASSIGN_OR_RETURN(Bytes event,
+                         attest::tdx::EncodeLunalEvent(
+                             {attest::tdx::LunalEventType::kBuildHash, self->options_.build_hash}));
+  LUNAL_RETURN_IF_ERROR(self->attester_->ExtendRtmr(3, crypto::Sha384(event), event));
+  LUNAL_ASSIGN_OR_RETURN(cds::Enrolment e, self->EnrolOnce());
+  LUNAL_ASSIGN_OR_RETURN(self->credentials_,
+                         mesh::MeshCredentials::Load(e.certificate_pem, e.key_pem));
+  self->ca_pem_ = e.ca_pem;
+  self->renewer_ = std::thread([s = self.get()] { s->RenewLoop(); });
+  return self;
+}
+
+AttestedIdentity::~AttestedIdentity() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+}
+
+Result<cds::Enrolment> AttestedIdentity::EnrolOnce() {
+  LUNAL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kEcP256));
+  return cds::Enroll({.cds_url = options_.cds_url,
+                      .attester = attester_.get(),
+                      .key = &key,
+                      .tenant = options_.tenant,
+                      .deployment = options_.deployment,
+                      .instance = options_.instance,
+                      .build_hash = options_.build_hash});
+}
+
+void AttestedIdentity::RenewLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    const auto wait = last_failed_ ? std::chrono::minutes(1) : std::chrono::minutes(40);
+    if (cv_.wait_for(lock, wait, [&] { return stopping_; })) return;
+    lock.unlock();
+    auto e = EnrolOnce();
+    Status s = e.ok() ? credentials_->Reload(e->certificate_pem, e->key_pem) : e.error();
+    lock.lock();
+    last_failed_ = !s.ok();
+    if (!s.ok()) {
+      log::Warn("identity.renewal_failed",
+                {{"deployment", options_.deployment}, {"status", s.ToString()}});
+    }
+  }
+}
+
+}  // namespace lunal::lunald

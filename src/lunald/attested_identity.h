@@ -1,0 +1,55 @@
+// A platform component's own mesh identity (the gateway's, in lunald dev and `lunald gateway`):
+// attested with its own sim-tdx "TD" (MRTD = SHA-384 of "lunald <deployment> <build hash>",
+// RTMR3 = the lunal.build-hash event), enrolled at the CDS like an instance (cds::Enroll), and
+// renewed every 40 minutes (CDS certificates last an hour), retrying each minute on failure.
+// Thread-safe; the credentials object is shared with the TLS contexts that present it.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "lunal/attest/sim/sim_tdx.h"
+#include "lunal/attest/sim/simulation_root.h"
+#include "lunal/cds/enroll.h"
+#include "lunal/common/result.h"
+#include "lunal/mesh/tls.h"
+
+namespace lunal::lunald {
+
+struct IdentityOptions {
+  std::string cds_url = {};
+  std::string tenant = {};
+  std::string deployment = {};
+  std::string instance = {};
+  std::string build_hash = {};  // "sha256:<hex>": what the allow-list must name
+};
+
+class AttestedIdentity {
+ public:
+  static Result<std::unique_ptr<AttestedIdentity>> Enrol(
+      std::shared_ptr<const attest::sim::SimulationRoot> root, IdentityOptions options);
+  ~AttestedIdentity();
+
+  std::shared_ptr<mesh::MeshCredentials> credentials() const { return credentials_; }
+  const std::string& ca_pem() const { return ca_pem_; }
+
+ private:
+  AttestedIdentity() = default;
+  Result<cds::Enrolment> EnrolOnce();
+  void RenewLoop();
+
+  IdentityOptions options_;
+  std::string ca_pem_;
+  std::unique_ptr<attest::sim::SimTdxAttester> attester_;
+  std::shared_ptr<mesh::MeshCredentials> credentials_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool last_failed_ = false;
+  std::thread renewer_;
+};
+
+}  // namespace lunal::lunald

@@ -1,0 +1,268 @@
+#include "gateway_role.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "attested_identity.h"
+#include "lunal/attest/sim/simulation_root.h"
+#include "lunal/cli/output.h"
+#include "lunal/common/bytes.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
+#include "lunal/common/json.h"
+#include "lunal/common/log.h"
+#include "lunal/common/time.h"
+#include "lunal/crypto/digest.h"
+#include "lunal/gateway/admin.h"
+#include "lunal/gateway/gateway.h"
+#include "lunal/net/server.h"
+
+namespace lunal::lunald {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::chrono::seconds kStopGrace{10};
+
+constexpr const char* kFooter =
+    R"help(Configuration: the `gateway:` section of the --config file (YAML; unknown keys are errors
+naming file:line:column; relative paths are relative to the file).
+
+  gateway:
+    listen: 0.0.0.0:8080                 # the public port; default 127.0.0.1:0 (ephemeral)
+    admin_listen: 127.0.0.1:8081         # the admin API; default 127.0.0.1:0
+    domain: apps.example.com             # Host routing <deployment>.<domain>; default localhost
+    threads: 4                           # default 4
+    cds_url: https://cds.example.com     # required: where the gateway enrols its identity
+    sim_root: /var/lib/lunal/sim-tdx     # required for now (see below)
+    admin_token_file: /etc/lunal/gateway-admin-token   # required: mode 0600
+    tenant: lunal                        # the gateway's mesh identity: default lunal/gateway/
+    deployment: gateway                  #   gateway-0, which instances admit as their gateway
+    instance: gateway-0
+
+Identity: the gateway attests with a simulated TD rooted in the sim-tdx state folder `sim_root`
+(the CDS must trust that root); on TEE machines a hardware attester replaces it. It enrols with
+build hash "sha256:" + SHA-256 of this lunald executable, which the operator's signed allow-list
+must name for (tenant, deployment), e.g.:
+  echo "sha256:$(sha256sum "$(command -v lunald)" | cut -d' ' -f1)"
+
+Once both ports listen it prints {"url": "http://…", "admin_url": "http://…"} as one JSON line.
+Admin API (docs/protocols/gateway.md, "Authorization: Bearer <token>"):
+  PUT /v1/gateway/routes/{deployment}   {"tenant", "build_hashes", "allow_simulated", "backends"}
+  DELETE /v1/gateway/routes/{deployment}, GET /v1/gateway/routes, GET /v1/gateway/metrics)help";
+
+struct GatewayConfig {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::string admin_bind_address = "127.0.0.1";
+  std::uint16_t admin_port = 0;
+  std::string domain = "localhost";
+  int threads = 4;
+  std::string cds_url;
+  fs::path sim_root;
+  fs::path admin_token_file;
+  std::string tenant = "lunal";
+  std::string deployment = "gateway";
+  std::string instance = "gateway-0";
+};
+
+Status ConfigError(const std::string& file, const YAML::Node& at, std::string_view field,
+                   std::string_view message, std::string reason = "config.bad_value") {
+  const YAML::Mark m = at.Mark();
+  return InvalidArgument(std::move(reason), "{}:{}:{}: gateway.{}: {}", file, m.line + 1,
+                         m.column + 1, field, message);
+}
+
+Status ParseListen(const std::string& file, const YAML::Node& v, std::string_view key,
+                   std::string& host, std::uint16_t& port) {
+  if (!v.IsScalar()) return ConfigError(file, v, key, "expected host:port", "config.wrong_type");
+  const std::string s = v.Scalar();
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return ConfigError(file, v, key, "expected host:port");
+  host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  try {
+    std::size_t used = 0;
+    const int p = std::stoi(s.substr(colon + 1), &used);
+    if (used != s.size() - colon - 1 || p < 0 || p > 65535) throw std::out_of_range("port");
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return ConfigError(file, v, key, "bad port");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Text(const std::string& file, const YAML::Node& v, std::string_view key) {
+  if (!v.IsScalar() || v.Scalar().empty()) {
+    return ConfigError(file, v, key, "expected a non-empty string", "config.wrong_type");
+  }
+  return v.Scalar();
+}
+
+Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
+  }
+  const YAML::Node section = root["gateway"];
+  if (!section || !section.IsMap()) {
+    return InvalidArgument("config.missing_field", "{}: a `gateway:` section is required", file);
+  }
+  const fs::path base = fs::path(file).parent_path();
+  GatewayConfig c;
+  for (const auto& entry : section) {
+    const std::string key = entry.first.Scalar();
+    const YAML::Node& v = entry.second;
+    if (key == "listen") {
+      LUNAL_RETURN_IF_ERROR(ParseListen(file, v, key, c.bind_address, c.port));
+    } else if (key == "admin_listen") {
+      LUNAL_RETURN_IF_ERROR(ParseListen(file, v, key, c.admin_bind_address, c.admin_port));
+    } else if (key == "domain") {
+      LUNAL_ASSIGN_OR_RETURN(c.domain, Text(file, v, key));
+    } else if (key == "threads") {
+      int n = 0;
+      try {
+        n = v.IsScalar() ? v.as<int>() : 0;
+      } catch (const YAML::Exception&) {
+      }
+      if (n < 1 || n > 256) return ConfigError(file, v, key, "expected an integer in [1, 256]");
+      c.threads = n;
+    } else if (key == "cds_url") {
+      LUNAL_ASSIGN_OR_RETURN(c.cds_url, Text(file, v, key));
+    } else if (key == "sim_root") {
+      LUNAL_ASSIGN_OR_RETURN(std::string p, Text(file, v, key));
+      c.sim_root = base / fs::path(p);
+    } else if (key == "admin_token_file") {
+      LUNAL_ASSIGN_OR_RETURN(std::string p, Text(file, v, key));
+      c.admin_token_file = base / fs::path(p);
+    } else if (key == "tenant") {
+      LUNAL_ASSIGN_OR_RETURN(c.tenant, Text(file, v, key));
+    } else if (key == "deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.deployment, Text(file, v, key));
+    } else if (key == "instance") {
+      LUNAL_ASSIGN_OR_RETURN(c.instance, Text(file, v, key));
+    } else {
+      return ConfigError(file, entry.first, key, "unknown key", "config.unknown_key");
+    }
+  }
+  if (c.cds_url.empty()) return ConfigError(file, section, "cds_url", "required");
+  if (c.sim_root.empty()) return ConfigError(file, section, "sim_root", "required");
+  if (c.admin_token_file.empty()) {
+    return ConfigError(file, section, "admin_token_file", "required");
+  }
+  return c;
+}
+
+std::string Url(const std::string& host, std::uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}", host, port)
+                                             : fmt::format("http://{}:{}", host, port);
+}
+
+Result<std::string> SelfBuildHash() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return Unavailable("lunald.self_exe", "/proc/self/exe: {}", ec.message());
+  LUNAL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(self, {.max_bytes = std::size_t{1} << 30}));
+  return "sha256:" + HexEncode(crypto::Sha256(ToBytes(bytes)));
+}
+
+}  // namespace
+
+void AddGatewayOptions(CLI::App& command, GatewayFlags&) { command.footer(kFooter); }
+
+int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (config_path.empty()) {
+    return cli::ReportError(InvalidArgument("config.missing_field",
+                                            "lunald gateway needs --config with a `gateway:` "
+                                            "section"),
+                            json);
+  }
+  auto config = ParseGatewayConfig(config_path);
+  if (!config.ok()) return cli::ReportError(config.error(), json);
+  auto token = ReadPrivateFile(config->admin_token_file);
+  if (!token.ok()) return cli::ReportError(token.error(), json);
+  while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) token->pop_back();
+  if (token->empty()) {
+    return cli::ReportError(InvalidArgument("config.bad_value", "{}: the admin token is empty",
+                                            config->admin_token_file.string()),
+                            json);
+  }
+  auto build_hash = SelfBuildHash();
+  if (!build_hash.ok()) return cli::ReportError(build_hash.error(), json);
+
+  auto sim_root = attest::sim::SimulationRoot::Open(config->sim_root, SystemClock::Instance());
+  if (!sim_root.ok()) return cli::ReportError(sim_root.error(), json);
+  auto identity = AttestedIdentity::Enrol(*sim_root, {.cds_url = config->cds_url,
+                                                      .tenant = config->tenant,
+                                                      .deployment = config->deployment,
+                                                      .instance = config->instance,
+                                                      .build_hash = *build_hash});
+  if (!identity.ok()) {
+    Status s = identity.error();
+    if (s.reason().starts_with("cds.allow_list.")) {
+      s = Status(s.code(), s.reason(),
+                 fmt::format("{} (the operator's allow-list must name {}/{} with build hash {}, "
+                             "the SHA-256 of this lunald executable)",
+                             s.message(), config->tenant, config->deployment, *build_hash));
+    }
+    return cli::ReportError(s, json);
+  }
+
+  auto gw = gateway::Gateway::Start({.bind_address = config->bind_address,
+                                     .port = config->port,
+                                     .threads = config->threads,
+                                     .domain = config->domain,
+                                     .credentials = (*identity)->credentials(),
+                                     .mesh_ca_pem = (*identity)->ca_pem(),
+                                     .clock = nullptr});
+  if (!gw.ok()) return cli::ReportError(gw.error(), json);
+  net::Router router;
+  if (Status s = gateway::AddGatewayAdminRoutes(router, **gw, *token); !s.ok()) {
+    return cli::ReportError(s, json);
+  }
+  net::HttpServer admin({.bind_address = config->admin_bind_address,
+                         .port = config->admin_port,
+                         .threads = 2,
+                         .max_body_bytes = std::size_t{1} << 20,
+                         .on_internal_error =
+                             [](const net::HttpRequest& req, const Status& s) {
+                               log::Error("gateway.admin.internal_error",
+                                          {{"path", req.path}, {"status", s.ToString()}});
+                             }},
+                        std::move(router));
+  if (Status s = admin.Start(); !s.ok()) return cli::ReportError(s, json);
+
+  std::printf("%s\n", Json{{"url", Url(config->bind_address, (*gw)->port())},
+                           {"admin_url", Url(config->admin_bind_address, admin.port())}}
+                          .dump()
+                          .c_str());
+  std::fflush(stdout);
+  log::Info("gateway.serving", {{"build_hash", *build_hash}, {"instance", config->instance}});
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::Info("gateway.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  admin.Stop(kStopGrace);
+  (*gw)->Stop(kStopGrace);
+  log::Info("gateway.stopped");
+  return cli::kExitOk;
+}
+
+}  // namespace lunal::lunald

@@ -1,0 +1,297 @@
+// Runs the built `lunald node` beside a built `lunald cds`, as two processes, and drives it only
+// through NodeClient (HTTP, a bearer token), as a control plane in another process would: a real
+// examples/hello-python artifact listed in the operator-signed allow-list runs with evidence; an
+// unlisted build hash is refused by the node (node.allow_list.not_listed); the instance's log
+// lines are events; SIGTERM stops the node with exit 0 and takes the instance's processes along.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "lunal/attest/sim/simulation_root.h"
+#include "lunal/build/artifact_archive.h"
+#include "lunal/build/manifest.h"
+#include "lunal/cds/manifest.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/json.h"
+#include "lunal/crypto/digest.h"
+#include "lunal/crypto/dsse.h"
+#include "lunal/crypto/keys.h"
+#include "lunal/net/client.h"
+#include "lunal/node/client.h"
+#include "lunal/testing/testing.h"
+
+extern char** environ;
+
+namespace lunal {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ReadFileText;
+using testing::WriteFile;
+
+std::string LunaldPath() { return (testing::BinaryDir() / "src/lunald/lunald").string(); }
+
+// A running lunald: stdout is read up to its first line; stderr goes to a file.
+class Daemon {
+ public:
+  Daemon(std::vector<std::string> args, const fs::path& stderr_file) {
+    args.insert(args.begin(), LunaldPath());
+    int out[2];
+    EXPECT_EQ(pipe(out), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    out_ = out[0];
+  }
+  ~Daemon() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) close(out_);
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // The first stdout line as JSON (null if there is none within 30 s).
+  Json FirstLine() {
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{.fd = out_, .events = POLLIN, .revents = 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char c = 0;
+      if (read(out_, &c, 1) != 1) break;
+      if (c == '\n') break;
+      line += c;
+    }
+    return ParseJson(line).value_or(Json());
+  }
+
+  // Sends `signal` and returns the exit status (-1 if it does not exit within 30 s).
+  int StopWith(int signal) {
+    kill(pid_, signal);
+    for (int i = 0; i < 300; ++i) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  bool reaped_ = false;
+};
+
+struct Built {
+  fs::path artifact;
+  std::string manifest_json;
+  std::string build_hash;
+};
+
+// examples/hello-python as the build pipeline lays it out (docs/formats/build-output.md: app/ in a
+// deterministic tar) with its manifest; `extra` (a file app/extra.txt) makes another build.
+Built BuildHelloPython(const fs::path& dir, const std::string& extra = "") {
+  const fs::path out = dir / "out";
+  fs::create_directories(out / "app");
+  const fs::path example = testing::SourceDir() / "examples" / "hello-python";
+  for (const char* name : {"app.py", "lunal.config.yaml"}) {
+    WriteFile(out / "app" / name, ReadFileText(example / name));
+  }
+  if (!extra.empty()) WriteFile(out / "app" / "extra.txt", extra);
+  Built b;
+  b.artifact = dir / "app.tar";
+  EXPECT_TRUE(build::WriteDeterministicArchive(out, b.artifact).ok());
+  const std::string tar = ReadFileText(b.artifact);
+  build::BuildManifest m;
+  m.source = {.tree = "sha256:" + std::string(64, '1'), .files = 2, .bytes = 100};
+  m.environment = {{"LC_ALL", "C"}};
+  m.artifacts = {{.path = "app.tar",
+                  .digest = "sha256:" + HexEncode(crypto::Sha256(AsBytes(tar))),
+                  .size = tar.size()}};
+  b.manifest_json = *build::CanonicalManifest(m);
+  b.build_hash = *build::BuildHash(m);
+  return b;
+}
+
+// acme/api may run `hash` (docs/formats/allow-list.md), signed by the operator.
+std::string SignAllowList(const crypto::PrivateKey& key, const std::string& hash) {
+  Json payload = {{"version", 1},
+                  {"issued_at", "2026-11-21T12:00:00Z"},
+                  {"entries", Json::array({{{"tenant", "acme"},
+                                            {"deployment", "api"},
+                                            {"build_hashes", {hash}},
+                                            {"allow_simulated", true}}})}};
+  crypto::DsseEnvelope env{.payload_type = std::string(cds::kAllowListPayloadType),
+                           .payload = ToBytes(payload.dump()),
+                           .signatures = {}};
+  env.signatures.push_back(*crypto::SignDsse(env, key, "operator"));
+  return crypto::SerializeDsse(env);
+}
+
+bool ProcessExists(int pid) {
+  return pid > 0 && fs::exists(fs::path("/proc") / std::to_string(pid));
+}
+
+TEST(LunaldNodeTest, HelpShowsTheConfigurationAndTheTrust) {
+  auto r = testing::RunProcess({LunaldPath(), "node", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* needle : {"sim_root:", "operator_key:", "token_file:", "cds_url:",
+                             "pinned operator key", "/v1/node/events"}) {
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " missing from:\n" << r.out;
+  }
+}
+
+TEST(LunaldNodeTest, ConfigurationErrorsNameTheirPlace) {
+  testing::TempDir dir;
+  WriteFile(dir / "typo.yaml", "node:\n  state_dir: s\n  sim_rot: x\n");
+  auto typo = testing::RunProcess({LunaldPath(), "--config", (dir / "typo.yaml").string(), "node"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("typo.yaml:3:3: node.sim_rot: unknown key"), std::string::npos)
+      << typo.err;
+  WriteFile(dir / "short.yaml", "node:\n  state_dir: s\n  sim_root: sim\n");
+  auto missing =
+      testing::RunProcess({LunaldPath(), "--config", (dir / "short.yaml").string(), "node"});
+  EXPECT_NE(missing.err.find("operator_key: required"), std::string::npos) << missing.err;
+}
+
+TEST(LunaldNodeTest, RunsAnAllowListedBuildRefusesOthersAndStopsOnSigterm) {
+  const fs::path instance_agent = testing::BinaryDir() / "src/lunald/lunald-instance";
+  if (::access(instance_agent.c_str(), X_OK) != 0) GTEST_SKIP() << "lunald-instance is not built";
+  if (!testing::HaveProgram("bwrap")) GTEST_SKIP() << "bwrap is not installed";
+  testing::TempDir dir;
+  // The simulated TDX root both processes use: the CDS trusts it, the node's instances quote
+  // with it.
+  ASSERT_TRUE(attest::sim::SimulationRoot::Open(dir / "sim", SystemClock::Instance()).ok());
+  auto op = crypto::PrivateKey::Generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(op.ok());
+  WriteFile(dir / "operator.pem", *(*op->PublicKey()).ToPem());
+  const Built app = BuildHelloPython(dir / "build");
+  const Built other = BuildHelloPython(dir / "other", "not in the allow-list");
+  ASSERT_NE(app.build_hash, other.build_hash);
+
+  WriteFile(dir / "cds.yaml",
+            "cds:\n  state_dir: cds\n  operator_key: operator.pem\n"
+            "  auth: {operator_token_sha256: [" +
+                std::string(64, 'a') +
+                "]}\n"
+                "attestation:\n  trust_simulation_root: sim\n");
+  Daemon cds({"--config", (dir / "cds.yaml").string(), "cds"}, dir / "cds.stderr");
+  const Json cds_line = cds.FirstLine();
+  ASSERT_TRUE(cds_line.is_object()) << ReadFileText(dir / "cds.stderr");
+  const std::string cds_url = cds_line["url"];
+  net::HttpClient http;
+  auto put = http.SendJson({.method = "PUT",
+                            .url = cds_url + "/v1/cds/manifest",
+                            .headers = {},
+                            .body = SignAllowList(*op, app.build_hash)});
+  ASSERT_TRUE(put.ok()) << put.error();
+
+  const std::string token = "lnl_node_binary_test";
+  WriteFile(dir / "token", token + "\n");
+  fs::permissions(dir / "token", fs::perms::owner_read | fs::perms::owner_write);
+  WriteFile(dir / "node.yaml",
+            "node:\n  state_dir: node\n  sim_root: sim\n"
+            "  operator_key: operator.pem\n  token_file: token\n"
+            "  cds_url: " +
+                cds_url + "\n  launch_timeout_seconds: 30\n");
+  Daemon node({"--config", (dir / "node.yaml").string(), "node"}, dir / "node.stderr");
+  const Json node_line = node.FirstLine();
+  ASSERT_TRUE(node_line.is_object()) << ReadFileText(dir / "node.stderr");
+  const std::string node_url = node_line["url"];
+  EXPECT_TRUE(node_url.starts_with("http://127.0.0.1:")) << node_url;
+  EXPECT_EQ(node_line["mr_td"].get<std::string>().size(), 96u);
+
+  node::NodeClient client({.base_url = node_url, .token = token});
+  node::LaunchRequest request{.tenant = "acme",
+                              .deployment = "api",
+                              .instance_id = "hello-1",
+                              .build_hash = app.build_hash,
+                              .manifest_json = app.manifest_json,
+                              .artifact = app.artifact,
+                              .env = {}};
+  auto running = client.Launch(request);
+  ASSERT_TRUE(running.ok()) << running.error() << "\n" << ReadFileText(dir / "node.stderr");
+  EXPECT_EQ(running->state, node::InstanceState::kRunning);
+  EXPECT_TRUE(running->evidence.is_object());
+  EXPECT_FALSE(running->nonce.empty());
+  EXPECT_NE(running->certificate_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_TRUE(ProcessExists(running->pid));
+
+  // A real build the operator never listed: the node refuses it, whoever asks.
+  node::LaunchRequest unlisted = request;
+  unlisted.instance_id = "hello-2";
+  unlisted.build_hash = other.build_hash;
+  unlisted.manifest_json = other.manifest_json;
+  unlisted.artifact = other.artifact;
+  auto refused = client.Launch(unlisted);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Code::kPolicyViolation);
+  EXPECT_EQ(refused.error().reason(), "node.allow_list.not_listed") << refused.error();
+
+  auto listed = client.List();
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().instance_id, "hello-1");
+
+  // The events: ready, the instance's log lines, the refusal.
+  bool ready = false, logged = false, refusal = false;
+  std::uint64_t after = 0;
+  for (int i = 0; i < 10 && !(ready && logged && refusal); ++i) {
+    auto batch = client.PollEvents(after, std::chrono::seconds(2));
+    ASSERT_TRUE(batch.ok()) << batch.error();
+    EXPECT_EQ(batch->dropped, 0u);
+    for (const node::SequencedEvent& e : batch->events) {
+      EXPECT_EQ(e.seq, after + 1);  // consecutive, none missed
+      after = e.seq;
+      const std::string& id = e.event.instance.instance_id;
+      if (e.event.kind == node::NodeEvent::Kind::kReady) ready = ready || id == "hello-1";
+      if (e.event.kind == node::NodeEvent::Kind::kLog) logged = logged || id == "hello-1";
+      if (e.event.kind == node::NodeEvent::Kind::kLaunchRefused) {
+        refusal = refusal || id == "hello-2";
+      }
+    }
+  }
+  EXPECT_TRUE(ready);
+  EXPECT_TRUE(logged);
+  EXPECT_TRUE(refusal);
+
+  EXPECT_EQ(node.StopWith(SIGTERM), 0) << ReadFileText(dir / "node.stderr");
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    gone = !ProcessExists(running->pid);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(gone) << "the sandbox (pid " << running->pid << ") outlived the node";
+  // Nothing listens on the instance's mesh address any more.
+  net::HttpClient after_stop({.connect_timeout = std::chrono::seconds(2)});
+  auto probe = after_stop.Send({.method = "GET", .url = "http://" + running->address + "/"});
+  ASSERT_FALSE(probe.ok());
+  EXPECT_EQ(probe.error().reason(), "net.connect_failed");
+  EXPECT_EQ(cds.StopWith(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace lunal

@@ -1,0 +1,275 @@
+#include "node_role.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "lunal/attest/sim/simulation_root.h"
+#include "lunal/cli/output.h"
+#include "lunal/common/files.h"
+#include "lunal/common/log.h"
+#include "lunal/common/status.h"
+#include "lunal/net/client.h"
+#include "lunal/net/server.h"
+#include "lunal/node/event_feed.h"
+#include "lunal/node/http.h"
+#include "lunal/node/node.h"
+
+namespace lunal::lunald {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::chrono::seconds kStopGrace{10};
+
+constexpr const char* kFooter =
+    R"help(Configuration: the `node:` section of the --config file (YAML; unknown keys are errors
+naming file:line:column; relative paths are relative to the file).
+
+  node:
+    listen: 127.0.0.1:7443              # default 127.0.0.1:0 (an ephemeral port)
+    threads: 4                          # default 4 (a launch holds one until the instance is ready)
+    state_dir: /var/lib/lunal/node      # required: instances, allow-list.version (created 0700)
+    sim_root: /var/lib/lunal/sim-tdx    # required: the sim-tdx state folder (DEVELOPMENT ONLY)
+    operator_key: /etc/lunal/operator.pub.pem   # required: the pinned allow-list signer
+    cds_url: http://127.0.0.1:8444      # required: allow-list (GET /v1/cds/manifest), CA, enrolment
+    token_file: /etc/lunal/node-token   # required, mode 0600: the API's bearer token
+    instance_agent: /usr/lib/lunal/lunald-instance   # default: lunald-instance beside lunald
+    gateway_tenant: lunal               # who may call instances over mesh TLS
+    gateway_deployment: gateway
+    launch_timeout_seconds: 30
+
+Trust: the node decides for itself what may run. It runs only builds named by an allow-list
+signed with the pinned operator key (fetched from the CDS, never lower in version than one seen
+before); whoever holds the API token may only ask. The CDS is trusted for its CA and as the
+place the signed list is fetched from, not for its contents.
+
+Endpoints (docs/protocols/instance-agent.md "HTTP API"; Authorization: Bearer <token>):
+POST/GET /v1/node/instances, DELETE /v1/node/instances/{id},
+GET /v1/node/events?after=SEQ&wait=SECONDS. Prints {"url": …, "mr_td": …} on stdout when
+serving; SIGTERM or SIGINT stops every instance and exits 0.)help";
+
+struct NodeConfig {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 0;
+  int threads = 4;
+  fs::path state_dir;
+  fs::path sim_root;
+  fs::path operator_key;
+  std::string cds_url;
+  fs::path token_file;
+  fs::path instance_agent;
+  std::string gateway_tenant = "lunal";
+  std::string gateway_deployment = "gateway";
+  std::chrono::seconds launch_timeout{30};
+};
+
+Status ConfigError(const std::string& file, const YAML::Node& at, std::string_view field,
+                   std::string_view message, std::string reason = "config.bad_value") {
+  const YAML::Mark m = at.Mark();
+  return InvalidArgument(std::move(reason), "{}:{}:{}: node.{}: {}", file, m.line + 1, m.column + 1,
+                         field, message);
+}
+
+Result<std::uint64_t> Number(const std::string& file, const YAML::Node& n, std::string_view field,
+                             std::uint64_t min, std::uint64_t max) {
+  try {
+    if (n.IsScalar()) {
+      const auto v = n.as<std::uint64_t>();
+      if (v >= min && v <= max) return v;
+    }
+  } catch (const YAML::Exception&) {
+  }
+  return ConfigError(file, n, field, fmt::format("expected an integer in [{}, {}]", min, max));
+}
+
+Result<NodeConfig> ParseNodeConfig(const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
+  }
+  const YAML::Node section = root["node"];
+  if (!section || !section.IsMap()) {
+    return InvalidArgument("config.missing_field", "{}: a `node:` section is required", file);
+  }
+  const fs::path base = fs::path(file).parent_path();
+  NodeConfig c;
+  for (const auto& entry : section) {
+    const std::string key = entry.first.Scalar();
+    const YAML::Node& v = entry.second;
+    if (!v.IsScalar()) return ConfigError(file, v, key, "expected a scalar", "config.wrong_type");
+    auto path_of = [&] { return base / fs::path(v.Scalar()); };
+    if (key == "listen") {
+      const std::string s = v.Scalar();
+      const auto colon = s.rfind(':');
+      if (colon == std::string::npos) return ConfigError(file, v, key, "expected host:port");
+      c.bind_address = s.substr(0, colon);
+      if (c.bind_address.size() > 1 && c.bind_address.front() == '[') {
+        c.bind_address = c.bind_address.substr(1, c.bind_address.size() - 2);
+      }
+      try {
+        const int port = std::stoi(s.substr(colon + 1));
+        if (port < 0 || port > 65535) throw std::out_of_range("port");
+        c.port = static_cast<std::uint16_t>(port);
+      } catch (const std::exception&) {
+        return ConfigError(file, v, key, "bad port");
+      }
+    } else if (key == "threads") {
+      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 2, 256));
+      c.threads = static_cast<int>(n);
+    } else if (key == "state_dir") {
+      c.state_dir = path_of();
+    } else if (key == "sim_root") {
+      c.sim_root = path_of();
+    } else if (key == "operator_key") {
+      c.operator_key = path_of();
+    } else if (key == "cds_url") {
+      c.cds_url = v.Scalar();
+      while (!c.cds_url.empty() && c.cds_url.back() == '/') c.cds_url.pop_back();
+      if (!net::ParseUrl(c.cds_url).ok())
+        return ConfigError(file, v, key, "expected an http(s) URL");
+    } else if (key == "token_file") {
+      c.token_file = path_of();
+    } else if (key == "instance_agent") {
+      c.instance_agent = path_of();
+    } else if (key == "gateway_tenant") {
+      c.gateway_tenant = v.Scalar();
+    } else if (key == "gateway_deployment") {
+      c.gateway_deployment = v.Scalar();
+    } else if (key == "launch_timeout_seconds") {
+      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 1, 3600));
+      c.launch_timeout = std::chrono::seconds(n);
+    } else {
+      return ConfigError(file, entry.first, key, "unknown key", "config.unknown_key");
+    }
+  }
+  if (c.state_dir.empty()) return ConfigError(file, section, "state_dir", "required");
+  if (c.sim_root.empty()) return ConfigError(file, section, "sim_root", "required");
+  if (c.operator_key.empty()) return ConfigError(file, section, "operator_key", "required");
+  if (c.cds_url.empty()) return ConfigError(file, section, "cds_url", "required");
+  if (c.token_file.empty()) return ConfigError(file, section, "token_file", "required");
+  return c;
+}
+
+// The active allow-list envelope from the CDS (docs/protocols/cds.md: GET /v1/cds/manifest →
+// {"active": {"version", "envelope"}|null, …}). A client per call: node threads call this
+// concurrently and HttpClient is single-threaded.
+Result<std::string> FetchAllowList(const std::string& cds_url) {
+  net::HttpClient client({.request_timeout = std::chrono::seconds(10)});
+  auto doc = client.SendJson("GET", cds_url + "/v1/cds/manifest");
+  if (!doc.ok()) {
+    return Unavailable("node.allow_list.unavailable", "the CDS's allow-list: {}",
+                       doc.error().ToString());
+  }
+  if (!doc->is_object() || !(*doc)["active"].is_object()) {
+    return Unavailable("node.allow_list.unavailable", "the CDS has no allow-list yet");
+  }
+  const Json& env = (*doc)["active"]["envelope"];
+  return env.is_string() ? env.get<std::string>() : env.dump();
+}
+
+Result<std::string> FetchCa(const std::string& cds_url) {
+  net::HttpClient client({.request_timeout = std::chrono::seconds(10)});
+  auto doc = client.SendJson("GET", cds_url + "/v1/cds/ca");
+  if (!doc.ok()) return doc.error().WithContext("GET " + cds_url + "/v1/cds/ca");
+  auto pem = JsonString(*doc, "certificate");
+  if (!pem.ok()) {
+    return Malformed("node.cds.bad_answer", "GET {}/v1/cds/ca: no \"certificate\"", cds_url);
+  }
+  return std::move(*pem);
+}
+
+}  // namespace
+
+void AddNodeOptions(CLI::App& command, NodeFlags&) { command.footer(kFooter); }
+
+int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (config_path.empty()) {
+    return cli::ReportError(InvalidArgument("config.missing_field",
+                                            "lunald node needs --config with a `node:` section"),
+                            json);
+  }
+  auto config = ParseNodeConfig(config_path);
+  if (!config.ok()) return cli::ReportError(config.error(), json);
+  auto operator_pem = ReadFile(config->operator_key);
+  if (!operator_pem.ok()) return cli::ReportError(operator_pem.error(), json);
+  auto token = ReadPrivateFile(config->token_file);
+  if (!token.ok()) return cli::ReportError(token.error(), json);
+  while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) token->pop_back();
+  auto sim_root = attest::sim::SimulationRoot::Open(config->sim_root, SystemClock::Instance());
+  if (!sim_root.ok()) return cli::ReportError(sim_root.error(), json);
+  auto ca = FetchCa(config->cds_url);
+  if (!ca.ok()) return cli::ReportError(ca.error(), json);
+  fs::path agent_binary = config->instance_agent;
+  if (agent_binary.empty()) {
+    std::error_code ec;
+    agent_binary = fs::read_symlink("/proc/self/exe", ec).parent_path() / "lunald-instance";
+  }
+
+  // The feed outlives the agent (declared first): the agent's threads publish into it.
+  node::EventFeed feed;
+  const std::string cds_url = config->cds_url;
+  auto agent =
+      node::NodeAgent::Create({.state_dir = config->state_dir,
+                               .sim_root = *sim_root,
+                               .operator_key_pem = *operator_pem,
+                               .manifest_source = [cds_url]() { return FetchAllowList(cds_url); },
+                               .cds_url = cds_url,
+                               .cds_ca_pem = *ca,
+                               .gateway_tenant = config->gateway_tenant,
+                               .gateway_deployment = config->gateway_deployment,
+                               .allow_simulated_peers = true,
+                               .instance_agent = agent_binary,
+                               .launch_timeout = config->launch_timeout,
+                               .on_event = feed.Sink(),
+                               .clock = &SystemClock::Instance()});
+  if (!agent.ok()) return cli::ReportError(agent.error(), json);
+  net::Router router;
+  if (Status s = node::AddNodeRoutes(router, **agent, *token, &feed); !s.ok()) {
+    return cli::ReportError(s, json);
+  }
+  net::HttpServer server(
+      {.bind_address = config->bind_address,
+       .port = config->port,
+       .threads = config->threads,
+       .max_body_bytes = std::size_t{1} << 20,
+       .on_internal_error =
+           [](const net::HttpRequest& req, const Status& s) {
+             log::Error("node.internal_error", {{"path", req.path}, {"status", s.ToString()}});
+           }},
+      std::move(router));
+  if (Status s = server.Start(); !s.ok()) return cli::ReportError(s, json);
+  const std::string host = config->bind_address.find(':') != std::string::npos
+                               ? "[" + config->bind_address + "]"
+                               : config->bind_address;
+  std::printf("%s\n", Json{{"url", fmt::format("http://{}:{}", host, server.port())},
+                           {"mr_td", (*agent)->MrTdHex()}}
+                          .dump()
+                          .c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::Info("node.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  feed.Close();  // waiting polls answer now
+  server.Stop(kStopGrace);
+  (*agent)->StopAll(std::chrono::milliseconds(5'000));
+  agent->reset();
+  log::Info("node.stopped");
+  return cli::kExitOk;
+}
+
+}  // namespace lunal::lunald
