@@ -35,20 +35,6 @@ Bytes WrapAad(std::string_view label) {
   return aad;
 }
 
-// DER UTF8String (X.690 §8.23; tag 12). Profile values are short, but encode long form anyway.
-Bytes Utf8StringDer(std::string_view text) {
-  Bytes out = {0x0c};
-  if (text.size() < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(text.size()));
-  } else {
-    out.push_back(0x82);
-    out.push_back(static_cast<std::uint8_t>(text.size() >> 8));
-    out.push_back(static_cast<std::uint8_t>(text.size() & 0xff));
-  }
-  out.insert(out.end(), text.begin(), text.end());
-  return out;
-}
-
 Result<Bytes> LoadOrCreateMasterKey(const CdsOptions& options) {
   const bool given = options.master_key_file.has_value();
   const std::filesystem::path path =
@@ -373,8 +359,8 @@ Result<IssuedCertificate> Cds::IssueCertificate(const CertificateRequest& reques
       .KeyUsageBits(crypto::kKeyUsageDigitalSignature)
       .ExtendedKeyUsage({std::string(kServerAuth), std::string(kClientAuth)})
       .AddSanUri(uri)
-      .AddExtension(std::string(mesh::kOidBuildHash), Utf8StringDer(a.build_hash), false)
-      .AddExtension(std::string(mesh::kOidTeeType), Utf8StringDer(a.tee), false);
+      .AddExtension(std::string(mesh::kOidBuildHash), mesh::Utf8StringDer(a.build_hash), false)
+      .AddExtension(std::string(mesh::kOidTeeType), mesh::Utf8StringDer(a.tee), false);
   if (a.simulated) {
     builder.AddExtension(std::string(mesh::kOidSimulated), Bytes{0x01, 0x01, 0xff}, false);
   }

@@ -24,13 +24,6 @@ using testing::SignManifest;
 
 class CdsTest : public CdsFixture {};
 
-// The DER of a UTF8String: how the profile's extensions carry text.
-Bytes Utf8(std::string_view s) {
-  Bytes out = {0x0c, static_cast<std::uint8_t>(s.size())};
-  out.insert(out.end(), s.begin(), s.end());
-  return out;
-}
-
 bool Contains(ByteSpan haystack, std::string_view needle) {
   return AsStringView(haystack).find(needle) != std::string_view::npos;
 }
@@ -51,8 +44,8 @@ TEST_F(CdsTest, GoodInstanceGetsProfileCertificateThatOpensslVerifies) {
   EXPECT_EQ(cert->SubjectCommonName(), "i-1");
   EXPECT_FALSE(cert->IsCa());
   EXPECT_TRUE(*cert->PublicKey() == *in.key.PublicKey());
-  EXPECT_EQ(cert->Extension(mesh::kOidBuildHash), Utf8(BuildHash('a')));
-  EXPECT_EQ(cert->Extension(mesh::kOidTeeType), Utf8("tdx"));
+  EXPECT_EQ(cert->Extension(mesh::kOidBuildHash), mesh::Utf8StringDer(BuildHash('a')));
+  EXPECT_EQ(cert->Extension(mesh::kOidTeeType), mesh::Utf8StringDer("tdx"));
   EXPECT_EQ(cert->Extension(mesh::kOidSimulated), (Bytes{0x01, 0x01, 0xff}));
   auto san = cert->Extension("2.5.29.17");
   ASSERT_TRUE(san.has_value());

@@ -84,9 +84,9 @@ crypto::CertificateBuilder Bare(const crypto::PublicKey& key, bool eku, bool san
   if (eku) b.ExtendedKeyUsage({"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"});
   if (san) b.AddSanUri("lunal://acme/chat/i-1");
   if (build_hash) {
-    b.AddExtension(std::string(kOidBuildHash), testing::Utf8StringDer(testing::kBuildA), false);
+    b.AddExtension(std::string(kOidBuildHash), Utf8StringDer(testing::kBuildA), false);
   }
-  if (tee) b.AddExtension(std::string(kOidTeeType), testing::Utf8StringDer("tdx"), false);
+  if (tee) b.AddExtension(std::string(kOidTeeType), Utf8StringDer("tdx"), false);
   return b;
 }
 
@@ -154,7 +154,7 @@ std::vector<Mutation> Mutations() {
       {"build_hash_trailing",
        [](K k) {
          crypto::CertificateBuilder b = Bare(k, true, true, false, true);
-         Bytes value = testing::Utf8StringDer(testing::kBuildA);
+         Bytes value = Utf8StringDer(testing::kBuildA);
          value.push_back(0);
          return b.AddExtension(std::string(kOidBuildHash), value, false);
        },
@@ -162,8 +162,7 @@ std::vector<Mutation> Mutations() {
       {"build_hash_critical",
        [](K k) {
          return Bare(k, true, true, false, true)
-             .AddExtension(std::string(kOidBuildHash), testing::Utf8StringDer(testing::kBuildA),
-                           true);
+             .AddExtension(std::string(kOidBuildHash), Utf8StringDer(testing::kBuildA), true);
        },
        "mesh.cert.critical_extension"},
       {"no_tee", [](K k) { return Bare(k, true, true, true, false); }, "mesh.cert.tee_type"},
@@ -182,8 +181,8 @@ std::vector<Mutation> Mutations() {
        "mesh.cert.critical_extension"},
       {"duplicate_tee",
        [](K k) {
-         return testing::ProfileBuilder({}, k).AddExtension(
-             std::string(kOidTeeType), testing::Utf8StringDer("sev-snp"), false);
+         return testing::ProfileBuilder({}, k).AddExtension(std::string(kOidTeeType),
+                                                            Utf8StringDer("sev-snp"), false);
        },
        "mesh.cert.duplicate_extension"},
   };

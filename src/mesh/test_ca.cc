@@ -49,12 +49,6 @@ Ca MakeIntermediate(const Ca& root, const std::string& cn) {
   return Ca{.key = key, .cert = cert, .pem = cert.ToPem()};
 }
 
-Bytes Utf8StringDer(std::string_view text) {
-  Bytes out{0x0c, static_cast<std::uint8_t>(text.size())};  // short lengths only (< 128)
-  out.insert(out.end(), text.begin(), text.end());
-  return out;
-}
-
 Bytes BooleanDer(bool value) { return {0x01, 0x01, static_cast<std::uint8_t>(value ? 0xff : 0)}; }
 
 crypto::CertificateBuilder ProfileBuilder(const Profile& profile,

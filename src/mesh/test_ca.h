@@ -44,8 +44,7 @@ struct Profile {
   std::chrono::sys_seconds not_after = TestNow() + std::chrono::hours(1);
 };
 
-// DER of a UTF8String / BOOLEAN (X.690 §8.23, §8.2), for the profile's extension values.
-Bytes Utf8StringDer(std::string_view text);
+// DER of a BOOLEAN (X.690 §8.2), for the simulated flag (UTF8String: mesh::Utf8StringDer).
 Bytes BooleanDer(bool value);
 
 // A builder holding everything the profile puts in a certificate for `profile` and `subject_key`;

@@ -20,13 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// DER UTF8String (X.690 §8.23): the mesh profile's build-hash and TEE-type extension values.
-Bytes Utf8StringDer(std::string_view text) {
-  Bytes out = {0x0c, static_cast<std::uint8_t>(text.size())};
-  out.insert(out.end(), text.begin(), text.end());
-  return out;
-}
-
 Status Failure(std::string_view what, const lunal::testing::ProcessResult& r) {
   return Internal("test.process", "{} failed ({}): {}", what, r.exit_code, r.err);
 }
@@ -160,8 +153,8 @@ Result<std::string> TestDeployment::MeshCertificate(const crypto::PrivateKey& ke
       .KeyUsageBits(crypto::kKeyUsageDigitalSignature)
       .ExtendedKeyUsage({"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"})  // serverAuth, clientAuth
       .AddSanUri(fmt::format("lunal://{}/{}/{}", tenant, deployment, instance))
-      .AddExtension(std::string(mesh::kOidBuildHash), Utf8StringDer(build_hash), false)
-      .AddExtension(std::string(mesh::kOidTeeType), Utf8StringDer("tdx"), false)
+      .AddExtension(std::string(mesh::kOidBuildHash), mesh::Utf8StringDer(build_hash), false)
+      .AddExtension(std::string(mesh::kOidTeeType), mesh::Utf8StringDer("tdx"), false)
       .AddExtension(std::string(mesh::kOidSimulated), Bytes{0x01, 0x01, 0xff}, false);
   LUNAL_ASSIGN_OR_RETURN(crypto::Certificate cert, builder.SignWith(ca, ca_key_));
   return cert.ToPem();

@@ -17,7 +17,10 @@
 // registration needed), UUID ef67ef4d-0c4a-43af-aa91-8a428873b8d2.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
+
+#include "lunal/common/bytes.h"
 
 namespace lunal::mesh {
 
@@ -27,5 +30,23 @@ inline constexpr std::string_view kOidTeeType = "2.25.31822515116929136748486679
 inline constexpr std::string_view kOidSimulated = "2.25.318225151169291367484866792050312591570.3";
 
 inline constexpr std::string_view kUriScheme = "lunal";  // lunal://tenant/deployment/instance
+
+// The DER UTF8String (X.690 §8.23, tag 12) that carries the build-hash and TEE-type extension
+// values. Profile values are short; lengths up to 65535 are encoded (long form above 127).
+inline Bytes Utf8StringDer(std::string_view text) {
+  const std::size_t n = text.size();
+  Bytes out;
+  out.reserve(n + 4);
+  out.push_back(0x0c);
+  if (n < 0x80) {
+    out.push_back(static_cast<std::uint8_t>(n));
+  } else {
+    out.push_back(0x82);
+    out.push_back(static_cast<std::uint8_t>((n >> 8) & 0xff));
+    out.push_back(static_cast<std::uint8_t>(n & 0xff));
+  }
+  for (const char c : text) out.push_back(static_cast<std::uint8_t>(c));
+  return out;
+}
 
 }  // namespace lunal::mesh
