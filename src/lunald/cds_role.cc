@@ -21,6 +21,7 @@
 #include "lunal/common/files.h"
 #include "lunal/common/log.h"
 #include "lunal/net/server.h"
+#include "role_config.h"
 
 namespace lunal::lunald {
 namespace {
@@ -70,127 +71,89 @@ struct CdsConfig {
   std::optional<fs::path> remote_token_file;
 };
 
-Status ConfigError(const std::string& file, const YAML::Node& at, std::string_view field,
-                   std::string_view message, std::string reason = "config.bad_value") {
-  const YAML::Mark m = at.Mark();
-  return InvalidArgument(std::move(reason), "{}:{}:{}: cds.{}: {}", file, m.line + 1, m.column + 1,
-                         field, message);
-}
-
-Result<cds::TokenDigest> Digest(const std::string& file, const YAML::Node& n,
+Result<cds::TokenDigest> Digest(const RoleSection& section, const YAML::Node& n,
                                 std::string_view field) {
   auto bytes = n.IsScalar() ? HexDecode(n.Scalar()) : Result<Bytes>(Malformed("x", "x"));
   if (!bytes.ok() || bytes->size() != 32) {
-    return ConfigError(file, n, field, "expected 64 hex digits (SHA-256 of a token)");
+    return section.Error(n, field, "expected 64 hex digits (SHA-256 of a token)");
   }
   cds::TokenDigest d{};
   std::copy(bytes->begin(), bytes->end(), d.begin());
   return d;
 }
 
-Result<std::vector<cds::TokenDigest>> Digests(const std::string& file, const YAML::Node& n,
+Result<std::vector<cds::TokenDigest>> Digests(const RoleSection& section, const YAML::Node& n,
                                               std::string_view field) {
-  if (!n.IsSequence()) return ConfigError(file, n, field, "expected a list", "config.wrong_type");
+  if (!n.IsSequence()) return section.Error(n, field, "expected a list", "config.wrong_type");
   std::vector<cds::TokenDigest> out;
   for (const YAML::Node& e : n) {
-    LUNAL_ASSIGN_OR_RETURN(cds::TokenDigest d, Digest(file, e, field));
+    LUNAL_ASSIGN_OR_RETURN(cds::TokenDigest d, Digest(section, e, field));
     out.push_back(d);
   }
   return out;
 }
 
-Result<std::uint64_t> Number(const std::string& file, const YAML::Node& n, std::string_view field,
-                             std::uint64_t min, std::uint64_t max) {
-  try {
-    if (n.IsScalar()) {
-      const auto v = n.as<std::uint64_t>();
-      if (v >= min && v <= max) return v;
-    }
-  } catch (const YAML::Exception&) {
-  }
-  return ConfigError(file, n, field, fmt::format("expected an integer in [{}, {}]", min, max));
-}
-
 Result<CdsConfig> ParseCdsConfig(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
-  }
-  const YAML::Node section = root["cds"];
-  if (!section || !section.IsMap()) {
-    return InvalidArgument("config.missing_field", "{}: a `cds:` section is required", file);
-  }
-  const fs::path base = fs::path(file).parent_path();
-  auto path_of = [&](const YAML::Node& n) { return base / fs::path(n.Scalar()); };
+  LUNAL_ASSIGN_OR_RETURN(RoleSection section, RoleSection::Load(file, "cds"));
   CdsConfig c;
-  for (const auto& entry : section) {
+  for (const auto& entry : section.node()) {
     const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
     if (key == "listen") {
-      const std::string s = v.Scalar();
-      const auto colon = s.rfind(':');
-      if (colon == std::string::npos) return ConfigError(file, v, key, "expected host:port");
-      c.bind_address = s.substr(0, colon);
-      try {
-        const int port = std::stoi(s.substr(colon + 1));
-        if (port < 0 || port > 65535) throw std::out_of_range("port");
-        c.port = static_cast<std::uint16_t>(port);
-      } catch (const std::exception&) {
-        return ConfigError(file, v, key, "bad port");
-      }
+      LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.bind_address, c.port));
     } else if (key == "threads") {
-      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 1, 256));
+      LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 256));
       c.threads = static_cast<int>(n);
     } else if (key == "state_dir") {
-      c.state_dir = path_of(v);
+      LUNAL_ASSIGN_OR_RETURN(c.state_dir, section.Path(v, key));
     } else if (key == "master_key_file") {
-      c.master_key_file = path_of(v);
+      LUNAL_ASSIGN_OR_RETURN(c.master_key_file, section.Path(v, key));
     } else if (key == "operator_key") {
-      c.operator_key = path_of(v);
+      LUNAL_ASSIGN_OR_RETURN(c.operator_key, section.Path(v, key));
     } else if (key == "nonce_ttl_seconds") {
-      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 1, 3600));
+      LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 3600));
       c.nonce_ttl = std::chrono::seconds(n);
     } else if (key == "certificate_lifetime_seconds") {
-      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 60, 7 * 24 * 3600));
+      LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 60, 7 * 24 * 3600));
       c.certificate_lifetime = std::chrono::seconds(n);
     } else if (key == "remote_verifier") {
-      if (!v.IsMap()) return ConfigError(file, v, key, "expected a mapping", "config.wrong_type");
+      if (!v.IsMap()) return section.Error(v, key, "expected a mapping", "config.wrong_type");
       for (const auto& r : v) {
         const std::string k = r.first.Scalar();
         if (k == "url") {
-          c.remote_url = r.second.Scalar();
+          LUNAL_ASSIGN_OR_RETURN(c.remote_url, section.Text(r.second, "remote_verifier.url"));
         } else if (k == "token_file") {
-          c.remote_token_file = path_of(r.second);
+          LUNAL_ASSIGN_OR_RETURN(c.remote_token_file,
+                                 section.Path(r.second, "remote_verifier.token_file"));
         } else {
-          return ConfigError(file, r.first, "remote_verifier." + k, "unknown key",
-                             "config.unknown_key");
+          return section.Error(r.first, "remote_verifier." + k, "unknown key",
+                               "config.unknown_key");
         }
       }
-      if (!c.remote_url) return ConfigError(file, v, "remote_verifier.url", "required");
+      if (!c.remote_url)
+        return section.Error(v, "remote_verifier.url", "required", "config.missing_field");
     } else if (key == "auth") {
-      if (!v.IsMap()) return ConfigError(file, v, key, "expected a mapping", "config.wrong_type");
+      if (!v.IsMap()) return section.Error(v, key, "expected a mapping", "config.wrong_type");
       for (const auto& a : v) {
         const std::string k = a.first.Scalar();
         if (k == "operator_token_sha256") {
-          LUNAL_ASSIGN_OR_RETURN(c.http.operator_tokens, Digests(file, a.second, "auth." + k));
+          LUNAL_ASSIGN_OR_RETURN(c.http.operator_tokens, Digests(section, a.second, "auth." + k));
         } else if (k == "tenants") {
-          if (!a.second.IsMap()) return ConfigError(file, a.second, "auth.tenants", "a mapping");
+          if (!a.second.IsMap()) return section.Error(a.second, "auth.tenants", "a mapping");
           for (const auto& t : a.second) {
             LUNAL_ASSIGN_OR_RETURN(c.http.tenant_tokens[t.first.Scalar()],
-                                   Digests(file, t.second, "auth.tenants." + t.first.Scalar()));
+                                   Digests(section, t.second, "auth.tenants." + t.first.Scalar()));
           }
         } else {
-          return ConfigError(file, a.first, "auth." + k, "unknown key", "config.unknown_key");
+          return section.Error(a.first, "auth." + k, "unknown key", "config.unknown_key");
         }
       }
     } else {
-      return ConfigError(file, entry.first, key, "unknown key", "config.unknown_key");
+      return section.Error(entry.first, key, "unknown key", "config.unknown_key");
     }
   }
-  if (c.state_dir.empty()) return ConfigError(file, section, "state_dir", "required");
-  if (c.operator_key.empty()) return ConfigError(file, section, "operator_key", "required");
+  if (c.state_dir.empty()) return section.Missing("state_dir");
+  if (c.operator_key.empty()) return section.Missing("operator_key");
   return c;
 }
 

@@ -23,6 +23,7 @@
 #include "lunal/gateway/admin.h"
 #include "lunal/gateway/gateway.h"
 #include "lunal/net/server.h"
+#include "role_config.h"
 
 namespace lunal::lunald {
 namespace {
@@ -72,95 +73,40 @@ struct GatewayConfig {
   std::string instance = "gateway-0";
 };
 
-Status ConfigError(const std::string& file, const YAML::Node& at, std::string_view field,
-                   std::string_view message, std::string reason = "config.bad_value") {
-  const YAML::Mark m = at.Mark();
-  return InvalidArgument(std::move(reason), "{}:{}:{}: gateway.{}: {}", file, m.line + 1,
-                         m.column + 1, field, message);
-}
-
-Status ParseListen(const std::string& file, const YAML::Node& v, std::string_view key,
-                   std::string& host, std::uint16_t& port) {
-  if (!v.IsScalar()) return ConfigError(file, v, key, "expected host:port", "config.wrong_type");
-  const std::string s = v.Scalar();
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return ConfigError(file, v, key, "expected host:port");
-  host = s.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  try {
-    std::size_t used = 0;
-    const int p = std::stoi(s.substr(colon + 1), &used);
-    if (used != s.size() - colon - 1 || p < 0 || p > 65535) throw std::out_of_range("port");
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return ConfigError(file, v, key, "bad port");
-  }
-  return Status::Ok();
-}
-
-Result<std::string> Text(const std::string& file, const YAML::Node& v, std::string_view key) {
-  if (!v.IsScalar() || v.Scalar().empty()) {
-    return ConfigError(file, v, key, "expected a non-empty string", "config.wrong_type");
-  }
-  return v.Scalar();
-}
-
 Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
-  }
-  const YAML::Node section = root["gateway"];
-  if (!section || !section.IsMap()) {
-    return InvalidArgument("config.missing_field", "{}: a `gateway:` section is required", file);
-  }
-  const fs::path base = fs::path(file).parent_path();
+  LUNAL_ASSIGN_OR_RETURN(RoleSection section, RoleSection::Load(file, "gateway"));
   GatewayConfig c;
-  for (const auto& entry : section) {
+  for (const auto& entry : section.node()) {
     const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
     if (key == "listen") {
-      LUNAL_RETURN_IF_ERROR(ParseListen(file, v, key, c.bind_address, c.port));
+      LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.bind_address, c.port));
     } else if (key == "admin_listen") {
-      LUNAL_RETURN_IF_ERROR(ParseListen(file, v, key, c.admin_bind_address, c.admin_port));
+      LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.admin_bind_address, c.admin_port));
     } else if (key == "domain") {
-      LUNAL_ASSIGN_OR_RETURN(c.domain, Text(file, v, key));
+      LUNAL_ASSIGN_OR_RETURN(c.domain, section.Text(v, key));
     } else if (key == "threads") {
-      int n = 0;
-      try {
-        n = v.IsScalar() ? v.as<int>() : 0;
-      } catch (const YAML::Exception&) {
-      }
-      if (n < 1 || n > 256) return ConfigError(file, v, key, "expected an integer in [1, 256]");
-      c.threads = n;
+      LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 256));
+      c.threads = static_cast<int>(n);
     } else if (key == "cds_url") {
-      LUNAL_ASSIGN_OR_RETURN(c.cds_url, Text(file, v, key));
+      LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
     } else if (key == "sim_root") {
-      LUNAL_ASSIGN_OR_RETURN(std::string p, Text(file, v, key));
-      c.sim_root = base / fs::path(p);
+      LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
     } else if (key == "admin_token_file") {
-      LUNAL_ASSIGN_OR_RETURN(std::string p, Text(file, v, key));
-      c.admin_token_file = base / fs::path(p);
+      LUNAL_ASSIGN_OR_RETURN(c.admin_token_file, section.Path(v, key));
     } else if (key == "tenant") {
-      LUNAL_ASSIGN_OR_RETURN(c.tenant, Text(file, v, key));
+      LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
     } else if (key == "deployment") {
-      LUNAL_ASSIGN_OR_RETURN(c.deployment, Text(file, v, key));
+      LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
     } else if (key == "instance") {
-      LUNAL_ASSIGN_OR_RETURN(c.instance, Text(file, v, key));
+      LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
     } else {
-      return ConfigError(file, entry.first, key, "unknown key", "config.unknown_key");
+      return section.Error(entry.first, key, "unknown key", "config.unknown_key");
     }
   }
-  if (c.cds_url.empty()) return ConfigError(file, section, "cds_url", "required");
-  if (c.sim_root.empty()) return ConfigError(file, section, "sim_root", "required");
-  if (c.admin_token_file.empty()) {
-    return ConfigError(file, section, "admin_token_file", "required");
-  }
+  if (c.cds_url.empty()) return section.Missing("cds_url");
+  if (c.sim_root.empty()) return section.Missing("sim_root");
+  if (c.admin_token_file.empty()) return section.Missing("admin_token_file");
   return c;
 }
 

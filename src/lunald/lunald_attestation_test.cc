@@ -11,87 +11,23 @@
 #include <chrono>
 #include <thread>
 
+#include "daemon_test_support.h"
 #include "lunal/common/encoding.h"
 #include "lunal/common/json.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/net/client.h"
 #include "lunal/testing/testing.h"
 
-extern char** environ;
-
 namespace lunal {
 namespace {
 
-std::string LunaldPath() { return (testing::BinaryDir() / "src/lunald/lunald").string(); }
+using lunald_testing::Daemon;
+using lunald_testing::LunaldPath;
 
 testing::ProcessResult Lunald(std::vector<std::string> args) {
   args.insert(args.begin(), LunaldPath());
   return testing::RunProcess(args);
 }
-
-// A running lunald: stdout is read up to its first line; stderr goes to a file.
-class Daemon {
- public:
-  Daemon(std::vector<std::string> args, const std::filesystem::path& stderr_file) {
-    args.insert(args.begin(), LunaldPath());
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    out_ = out[0];
-  }
-  ~Daemon() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
-
-  // The first stdout line, waiting up to 20 s.
-  std::string FirstLine() {
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{.fd = out_, .events = POLLIN, .revents = 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char c = 0;
-      if (read(out_, &c, 1) != 1) break;
-      if (c == '\n') return line;
-      line += c;
-    }
-    return line;
-  }
-
-  // Sends `signal` and returns the exit status (-1 if it does not exit within 15 s).
-  int StopWith(int signal) {
-    kill(pid_, signal);
-    for (int i = 0; i < 150; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  bool reaped_ = false;
-};
 
 int Get(const std::string& url, std::optional<std::string> token, Json* body = nullptr) {
   net::HttpClient client;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <thread>
 
+#include "daemon_test_support.h"
 #include "lunal/attest/sim/sim_tdx.h"
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/attest/tdx/event_log_lunal.h"
@@ -33,80 +34,13 @@
 #include "lunal/net/server.h"
 #include "lunal/testing/testing.h"
 
-extern char** environ;
-
 namespace lunal {
 namespace {
 
+using lunald_testing::Daemon;
+using lunald_testing::LunaldPath;
+
 namespace fs = std::filesystem;
-
-std::string LunaldPath() { return (testing::BinaryDir() / "src/lunald/lunald").string(); }
-
-// A running lunald: stdout is read up to its first line; stderr goes to a file.
-class Daemon {
- public:
-  Daemon(std::vector<std::string> args, const fs::path& stderr_file) {
-    args.insert(args.begin(), LunaldPath());
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    out_ = out[0];
-  }
-  ~Daemon() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  // The first stdout line as JSON (null when none arrives within 60 s).
-  Json FirstLine() {
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{.fd = out_, .events = POLLIN, .revents = 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char c = 0;
-      if (read(out_, &c, 1) != 1) break;
-      if (c == '\n') break;
-      line += c;
-    }
-    return ParseJson(line).value_or(Json());
-  }
-
-  // Sends `signal` and returns the exit status (-1 if it does not exit within 15 s).
-  int StopWith(int signal) {
-    kill(pid_, signal);
-    for (int i = 0; i < 150; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  bool reaped_ = false;
-};
 
 // The operator's signed allow-list (docs/protocols/cds.md: a DSSE envelope of payloadType
 // kAllowListPayloadType).
@@ -187,7 +121,7 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
                      "cds:\n  state_dir: cds\n  operator_key: operator.pem\n"
                      "attestation:\n  trust_simulation_root: sim\n");
   Daemon cds({"--config", (dir / "cds.yaml").string(), "cds"}, dir / "cds.stderr");
-  const Json cds_line = cds.FirstLine();
+  const Json cds_line = cds.FirstJson();
   ASSERT_TRUE(cds_line.contains("url")) << testing::ReadFileText(dir / "cds.stderr");
   const std::string cds_url = cds_line["url"];
   // What the gateway enrols with: "sha256:" + SHA-256 of its executable.
@@ -264,7 +198,7 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
 
   // lunald gateway.
   Daemon gw({"--config", (dir / "gateway.yaml").string(), "gateway"}, dir / "gateway.stderr");
-  const Json line = gw.FirstLine();
+  const Json line = gw.FirstJson();
   ASSERT_TRUE(line.contains("url") && line.contains("admin_url"))
       << line.dump() << testing::ReadFileText(dir / "gateway.stderr");
   const std::string url = line["url"], admin_url = line["admin_url"];

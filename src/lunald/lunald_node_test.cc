@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "daemon_test_support.h"
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/build/artifact_archive.h"
 #include "lunal/build/manifest.h"
@@ -28,82 +29,15 @@
 #include "lunal/node/client.h"
 #include "lunal/testing/testing.h"
 
-extern char** environ;
-
 namespace lunal {
 namespace {
+
+using lunald_testing::Daemon;
+using lunald_testing::LunaldPath;
 
 namespace fs = std::filesystem;
 using testing::ReadFileText;
 using testing::WriteFile;
-
-std::string LunaldPath() { return (testing::BinaryDir() / "src/lunald/lunald").string(); }
-
-// A running lunald: stdout is read up to its first line; stderr goes to a file.
-class Daemon {
- public:
-  Daemon(std::vector<std::string> args, const fs::path& stderr_file) {
-    args.insert(args.begin(), LunaldPath());
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    out_ = out[0];
-  }
-  ~Daemon() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  // The first stdout line as JSON (null if there is none within 30 s).
-  Json FirstLine() {
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{.fd = out_, .events = POLLIN, .revents = 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char c = 0;
-      if (read(out_, &c, 1) != 1) break;
-      if (c == '\n') break;
-      line += c;
-    }
-    return ParseJson(line).value_or(Json());
-  }
-
-  // Sends `signal` and returns the exit status (-1 if it does not exit within 30 s).
-  int StopWith(int signal) {
-    kill(pid_, signal);
-    for (int i = 0; i < 300; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  bool reaped_ = false;
-};
 
 struct Built {
   fs::path artifact;
@@ -199,7 +133,7 @@ TEST(LunaldNodeTest, RunsAnAllowListedBuildRefusesOthersAndStopsOnSigterm) {
                 "]}\n"
                 "attestation:\n  trust_simulation_root: sim\n");
   Daemon cds({"--config", (dir / "cds.yaml").string(), "cds"}, dir / "cds.stderr");
-  const Json cds_line = cds.FirstLine();
+  const Json cds_line = cds.FirstJson();
   ASSERT_TRUE(cds_line.is_object()) << ReadFileText(dir / "cds.stderr");
   const std::string cds_url = cds_line["url"];
   net::HttpClient http;
@@ -218,7 +152,7 @@ TEST(LunaldNodeTest, RunsAnAllowListedBuildRefusesOthersAndStopsOnSigterm) {
             "  cds_url: " +
                 cds_url + "\n  launch_timeout_seconds: 30\n");
   Daemon node({"--config", (dir / "node.yaml").string(), "node"}, dir / "node.stderr");
-  const Json node_line = node.FirstLine();
+  const Json node_line = node.FirstJson();
   ASSERT_TRUE(node_line.is_object()) << ReadFileText(dir / "node.stderr");
   const std::string node_url = node_line["url"];
   EXPECT_TRUE(node_url.starts_with("http://127.0.0.1:")) << node_url;

@@ -20,6 +20,7 @@
 #include "lunal/node/event_feed.h"
 #include "lunal/node/http.h"
 #include "lunal/node/node.h"
+#include "role_config.h"
 
 namespace lunal::lunald {
 namespace {
@@ -69,92 +70,48 @@ struct NodeConfig {
   std::chrono::seconds launch_timeout{30};
 };
 
-Status ConfigError(const std::string& file, const YAML::Node& at, std::string_view field,
-                   std::string_view message, std::string reason = "config.bad_value") {
-  const YAML::Mark m = at.Mark();
-  return InvalidArgument(std::move(reason), "{}:{}:{}: node.{}: {}", file, m.line + 1, m.column + 1,
-                         field, message);
-}
-
-Result<std::uint64_t> Number(const std::string& file, const YAML::Node& n, std::string_view field,
-                             std::uint64_t min, std::uint64_t max) {
-  try {
-    if (n.IsScalar()) {
-      const auto v = n.as<std::uint64_t>();
-      if (v >= min && v <= max) return v;
-    }
-  } catch (const YAML::Exception&) {
-  }
-  return ConfigError(file, n, field, fmt::format("expected an integer in [{}, {}]", min, max));
-}
-
 Result<NodeConfig> ParseNodeConfig(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
-  }
-  const YAML::Node section = root["node"];
-  if (!section || !section.IsMap()) {
-    return InvalidArgument("config.missing_field", "{}: a `node:` section is required", file);
-  }
-  const fs::path base = fs::path(file).parent_path();
+  LUNAL_ASSIGN_OR_RETURN(RoleSection section, RoleSection::Load(file, "node"));
   NodeConfig c;
-  for (const auto& entry : section) {
+  for (const auto& entry : section.node()) {
     const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
-    if (!v.IsScalar()) return ConfigError(file, v, key, "expected a scalar", "config.wrong_type");
-    auto path_of = [&] { return base / fs::path(v.Scalar()); };
     if (key == "listen") {
-      const std::string s = v.Scalar();
-      const auto colon = s.rfind(':');
-      if (colon == std::string::npos) return ConfigError(file, v, key, "expected host:port");
-      c.bind_address = s.substr(0, colon);
-      if (c.bind_address.size() > 1 && c.bind_address.front() == '[') {
-        c.bind_address = c.bind_address.substr(1, c.bind_address.size() - 2);
-      }
-      try {
-        const int port = std::stoi(s.substr(colon + 1));
-        if (port < 0 || port > 65535) throw std::out_of_range("port");
-        c.port = static_cast<std::uint16_t>(port);
-      } catch (const std::exception&) {
-        return ConfigError(file, v, key, "bad port");
-      }
+      LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.bind_address, c.port));
     } else if (key == "threads") {
-      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 2, 256));
+      // A launch holds a server thread until the instance is ready: at least one more serves.
+      LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 2, 256));
       c.threads = static_cast<int>(n);
     } else if (key == "state_dir") {
-      c.state_dir = path_of();
+      LUNAL_ASSIGN_OR_RETURN(c.state_dir, section.Path(v, key));
     } else if (key == "sim_root") {
-      c.sim_root = path_of();
+      LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
     } else if (key == "operator_key") {
-      c.operator_key = path_of();
+      LUNAL_ASSIGN_OR_RETURN(c.operator_key, section.Path(v, key));
     } else if (key == "cds_url") {
-      c.cds_url = v.Scalar();
+      LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
       while (!c.cds_url.empty() && c.cds_url.back() == '/') c.cds_url.pop_back();
-      if (!net::ParseUrl(c.cds_url).ok())
-        return ConfigError(file, v, key, "expected an http(s) URL");
+      if (!net::ParseUrl(c.cds_url).ok()) return section.Error(v, key, "expected an http(s) URL");
     } else if (key == "token_file") {
-      c.token_file = path_of();
+      LUNAL_ASSIGN_OR_RETURN(c.token_file, section.Path(v, key));
     } else if (key == "instance_agent") {
-      c.instance_agent = path_of();
+      LUNAL_ASSIGN_OR_RETURN(c.instance_agent, section.Path(v, key));
     } else if (key == "gateway_tenant") {
-      c.gateway_tenant = v.Scalar();
+      LUNAL_ASSIGN_OR_RETURN(c.gateway_tenant, section.Text(v, key));
     } else if (key == "gateway_deployment") {
-      c.gateway_deployment = v.Scalar();
+      LUNAL_ASSIGN_OR_RETURN(c.gateway_deployment, section.Text(v, key));
     } else if (key == "launch_timeout_seconds") {
-      LUNAL_ASSIGN_OR_RETURN(auto n, Number(file, v, key, 1, 3600));
+      LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 3600));
       c.launch_timeout = std::chrono::seconds(n);
     } else {
-      return ConfigError(file, entry.first, key, "unknown key", "config.unknown_key");
+      return section.Error(entry.first, key, "unknown key", "config.unknown_key");
     }
   }
-  if (c.state_dir.empty()) return ConfigError(file, section, "state_dir", "required");
-  if (c.sim_root.empty()) return ConfigError(file, section, "sim_root", "required");
-  if (c.operator_key.empty()) return ConfigError(file, section, "operator_key", "required");
-  if (c.cds_url.empty()) return ConfigError(file, section, "cds_url", "required");
-  if (c.token_file.empty()) return ConfigError(file, section, "token_file", "required");
+  if (c.state_dir.empty()) return section.Missing("state_dir");
+  if (c.sim_root.empty()) return section.Missing("sim_root");
+  if (c.operator_key.empty()) return section.Missing("operator_key");
+  if (c.cds_url.empty()) return section.Missing("cds_url");
+  if (c.token_file.empty()) return section.Missing("token_file");
   return c;
 }
 

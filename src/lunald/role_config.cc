@@ -1,0 +1,78 @@
+#include "role_config.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace lunal::lunald {
+
+Result<RoleSection> RoleSection::Load(const std::string& file, std::string_view role) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config.read_failed", "{}: {}", file, e.what());
+  }
+  YAML::Node section = root.IsMap() ? root[std::string(role)] : YAML::Node();
+  if (!section || !section.IsMap()) {
+    return InvalidArgument("config.missing_field", "{}: a `{}:` section is required", file, role);
+  }
+  return RoleSection(file, std::string(role), section);
+}
+
+Status RoleSection::Error(const YAML::Node& at, std::string_view field, std::string_view message,
+                          std::string reason) const {
+  const YAML::Mark m = at.Mark();
+  return InvalidArgument(std::move(reason), "{}:{}:{}: {}.{}: {}", file_, m.line + 1, m.column + 1,
+                         role_, field, message);
+}
+
+Status RoleSection::Missing(std::string_view field) const {
+  return Error(node_, field, "required", "config.missing_field");
+}
+
+Result<std::uint64_t> RoleSection::Number(const YAML::Node& v, std::string_view field,
+                                          std::uint64_t min, std::uint64_t max) const {
+  try {
+    if (v.IsScalar()) {
+      const auto n = v.as<std::uint64_t>();
+      if (n >= min && n <= max) return n;
+    }
+  } catch (const YAML::Exception&) {
+  }
+  return Error(v, field, fmt::format("expected an integer in [{}, {}]", min, max));
+}
+
+Result<std::string> RoleSection::Text(const YAML::Node& v, std::string_view field) const {
+  if (!v.IsScalar() || v.Scalar().empty()) {
+    return Error(v, field, "expected a non-empty string", "config.wrong_type");
+  }
+  return v.Scalar();
+}
+
+Result<std::filesystem::path> RoleSection::Path(const YAML::Node& v, std::string_view field) const {
+  LUNAL_ASSIGN_OR_RETURN(std::string text, Text(v, field));
+  return std::filesystem::path(file_).parent_path() / std::filesystem::path(text);
+}
+
+Status RoleSection::Listen(const YAML::Node& v, std::string_view field, std::string& host,
+                           std::uint16_t& port) const {
+  if (!v.IsScalar()) return Error(v, field, "expected host:port", "config.wrong_type");
+  const std::string s = v.Scalar();
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Error(v, field, "expected host:port");
+  std::string h = s.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  try {
+    std::size_t used = 0;
+    const int p = std::stoi(s.substr(colon + 1), &used);
+    if (used != s.size() - colon - 1 || p < 0 || p > 65535) throw std::out_of_range("port");
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return Error(v, field, "bad port");
+  }
+  host = std::move(h);
+  return Status::Ok();
+}
+
+}  // namespace lunal::lunald

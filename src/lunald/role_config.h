@@ -1,0 +1,49 @@
+// Reading one role's section of lunald's --config file (`cds:`, `gateway:`, `node:`, …), so that
+// every role reports a bad value the same way: "file:line:column: role.field: message", with the
+// stable reasons config.read_failed, config.missing_field, config.wrong_type, config.bad_value
+// and config.unknown_key. Relative paths resolve against the file's folder.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "lunal/common/result.h"
+#include "lunal/common/status.h"
+
+namespace lunal::lunald {
+
+class RoleSection {
+ public:
+  // The file's `role:` mapping. Errors: config.read_failed (unreadable or not YAML),
+  // config.missing_field (no such mapping).
+  static Result<RoleSection> Load(const std::string& file, std::string_view role);
+
+  const YAML::Node& node() const { return node_; }
+  const std::string& file() const { return file_; }
+
+  // An error at `at` naming `field` of this role.
+  Status Error(const YAML::Node& at, std::string_view field, std::string_view message,
+               std::string reason = "config.bad_value") const;
+  // The section itself lacks `field`: config.missing_field.
+  Status Missing(std::string_view field) const;
+
+  Result<std::uint64_t> Number(const YAML::Node& v, std::string_view field, std::uint64_t min,
+                               std::uint64_t max) const;
+  Result<std::string> Text(const YAML::Node& v, std::string_view field) const;  // non-empty
+  Result<std::filesystem::path> Path(const YAML::Node& v, std::string_view field) const;
+  // "host:port" or "[v6]:port", port 0..65535 (0: ephemeral).
+  Status Listen(const YAML::Node& v, std::string_view field, std::string& host,
+                std::uint16_t& port) const;
+
+ private:
+  RoleSection(std::string file, std::string role, YAML::Node node)
+      : file_(std::move(file)), role_(std::move(role)), node_(std::move(node)) {}
+  std::string file_, role_;
+  YAML::Node node_;
+};
+
+}  // namespace lunal::lunald
