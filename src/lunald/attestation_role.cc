@@ -10,6 +10,7 @@
 #include "lunal/attest/service/service.h"
 #include "lunal/cli/output.h"
 #include "lunal/common/log.h"
+#include "role_config.h"
 
 namespace lunal::lunald {
 namespace {
@@ -69,11 +70,7 @@ void AddAttestationOptions(CLI::App& command, AttestationFlags& flags) {
 int RunAttestation(const std::string& config_path, const AttestationFlags& flags, bool json) {
   // Block the stop signals in every thread (the server's inherit this mask), then wait for them
   // here: no handler runs in an arbitrary thread, and the stop happens on this owning thread.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
 
   attest::service::ServiceConfig config;
   if (!config_path.empty()) {

@@ -162,11 +162,7 @@ Result<CdsConfig> ParseCdsConfig(const std::string& file) {
 void AddCdsOptions(CLI::App& command, CdsFlags&) { command.footer(kFooter); }
 
 int RunCds(const std::string& config_path, const CdsFlags&, bool json) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
 
   if (config_path.empty()) {
     return cli::ReportError(

@@ -16,7 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "lunal/cds/manifest.h"
 #include "lunal/common/json.h"
+#include "lunal/crypto/dsse.h"
+#include "lunal/crypto/keys.h"
 #include "lunal/testing/testing.h"
 
 extern char** environ;
@@ -96,5 +99,25 @@ class Daemon {
   int out_ = -1;
   bool reaped_ = false;
 };
+
+// The operator's signed allow-list (docs/formats/allow-list.md: a DSSE envelope of payloadType
+// cds::kAllowListPayloadType), and one entry of it allowing simulated evidence.
+inline std::string SignAllowList(const crypto::PrivateKey& key, int version, const Json& entries) {
+  const Json payload = {
+      {"version", version}, {"issued_at", "2026-11-21T12:00:00Z"}, {"entries", entries}};
+  crypto::DsseEnvelope env{.payload_type = std::string(cds::kAllowListPayloadType),
+                           .payload = ToBytes(payload.dump()),
+                           .signatures = {}};
+  env.signatures.push_back(*crypto::SignDsse(env, key, "operator"));
+  return crypto::SerializeDsse(env);
+}
+
+inline Json AllowEntry(const std::string& tenant, const std::string& deployment,
+                       const std::string& build_hash) {
+  return {{"tenant", tenant},
+          {"deployment", deployment},
+          {"build_hashes", {build_hash}},
+          {"allow_simulated", true}};
+}
 
 }  // namespace lunal::lunald_testing

@@ -39,6 +39,7 @@
 #include "lunal/net/server.h"
 #include "lunal/node/http.h"
 #include "lunal/node/node.h"
+#include "role_config.h"
 
 namespace lunal::lunald {
 namespace {
@@ -437,11 +438,7 @@ int RunDev(const DevFlags& flags, bool json) {
   // A peer that goes away mid-write (an instance killed during a device call, a client closing
   // early) is an error for that call, never the end of the platform.
   ::signal(SIGPIPE, SIG_IGN);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
   if (Status s = Run(flags, stop_signals); !s.ok()) return cli::ReportError(s, json);
   return cli::kExitOk;
 }

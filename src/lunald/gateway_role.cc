@@ -128,11 +128,7 @@ Result<std::string> SelfBuildHash() {
 void AddGatewayOptions(CLI::App& command, GatewayFlags&) { command.footer(kFooter); }
 
 int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
 
   if (config_path.empty()) {
     return cli::ReportError(InvalidArgument("config.missing_field",

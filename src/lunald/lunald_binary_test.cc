@@ -26,7 +26,7 @@ TEST(LunaldBinaryTest, VersionAndRoles) {
 }
 
 TEST(LunaldBinaryTest, AnUnbuiltRoleSaysSoInsteadOfPretending) {
-  auto r = Lunald({"control", "--json"});
+  auto r = Lunald({"build", "--json"});
   EXPECT_EQ(r.exit_code, 2);
   auto j = ParseJson(r.out);
   ASSERT_TRUE(j.ok()) << r.out;
@@ -39,9 +39,9 @@ TEST(LunaldBinaryTest, ConfigFileSectionsAreCheckedWithPositions) {
   testing::WriteFile(dir / "typo.yaml", "attestation: {}\ncsd:\n  a: 1\n");
   testing::WriteFile(dir / "list.yaml", "- attestation\n");
   // A valid file gets as far as the role.
-  EXPECT_NE(Lunald({"--config", (dir / "ok.yaml").string(), "control"})
-                .err.find("lunald.role_unavailable"),
-            std::string::npos);
+  EXPECT_NE(
+      Lunald({"--config", (dir / "ok.yaml").string(), "build"}).err.find("lunald.role_unavailable"),
+      std::string::npos);
   auto typo = Lunald({"--config", (dir / "typo.yaml").string(), "node"});
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_NE(typo.err.find("typo.yaml:2:1: unknown section \"csd\""), std::string::npos) << typo.err;

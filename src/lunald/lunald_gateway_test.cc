@@ -37,30 +37,12 @@
 namespace lunal {
 namespace {
 
+using lunald_testing::AllowEntry;
 using lunald_testing::Daemon;
 using lunald_testing::LunaldPath;
+using lunald_testing::SignAllowList;
 
 namespace fs = std::filesystem;
-
-// The operator's signed allow-list (docs/protocols/cds.md: a DSSE envelope of payloadType
-// kAllowListPayloadType).
-std::string SignAllowList(const crypto::PrivateKey& key, int version, const Json& entries) {
-  const Json payload = {
-      {"version", version}, {"issued_at", "2026-11-21T12:00:00Z"}, {"entries", entries}};
-  crypto::DsseEnvelope env{.payload_type = std::string(cds::kAllowListPayloadType),
-                           .payload = ToBytes(payload.dump()),
-                           .signatures = {}};
-  env.signatures.push_back(*crypto::SignDsse(env, key, "operator"));
-  return crypto::SerializeDsse(env);
-}
-
-Json AllowEntry(const std::string& tenant, const std::string& deployment,
-                const std::string& build_hash) {
-  return {{"tenant", tenant},
-          {"deployment", deployment},
-          {"build_hashes", {build_hash}},
-          {"allow_simulated", true}};
-}
 
 net::HttpResponse Send(const std::string& method, const std::string& url,
                        std::optional<std::string> token, std::string body = {}) {

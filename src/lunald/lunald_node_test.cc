@@ -70,21 +70,6 @@ Built BuildHelloPython(const fs::path& dir, const std::string& extra = "") {
   return b;
 }
 
-// acme/api may run `hash` (docs/formats/allow-list.md), signed by the operator.
-std::string SignAllowList(const crypto::PrivateKey& key, const std::string& hash) {
-  Json payload = {{"version", 1},
-                  {"issued_at", "2026-11-21T12:00:00Z"},
-                  {"entries", Json::array({{{"tenant", "acme"},
-                                            {"deployment", "api"},
-                                            {"build_hashes", {hash}},
-                                            {"allow_simulated", true}}})}};
-  crypto::DsseEnvelope env{.payload_type = std::string(cds::kAllowListPayloadType),
-                           .payload = ToBytes(payload.dump()),
-                           .signatures = {}};
-  env.signatures.push_back(*crypto::SignDsse(env, key, "operator"));
-  return crypto::SerializeDsse(env);
-}
-
 bool ProcessExists(int pid) {
   return pid > 0 && fs::exists(fs::path("/proc") / std::to_string(pid));
 }
@@ -137,10 +122,12 @@ TEST(LunaldNodeTest, RunsAnAllowListedBuildRefusesOthersAndStopsOnSigterm) {
   ASSERT_TRUE(cds_line.is_object()) << ReadFileText(dir / "cds.stderr");
   const std::string cds_url = cds_line["url"];
   net::HttpClient http;
-  auto put = http.SendJson({.method = "PUT",
-                            .url = cds_url + "/v1/cds/manifest",
-                            .headers = {},
-                            .body = SignAllowList(*op, app.build_hash)});
+  auto put = http.SendJson(
+      {.method = "PUT",
+       .url = cds_url + "/v1/cds/manifest",
+       .headers = {},
+       .body = lunald_testing::SignAllowList(
+           *op, 1, Json::array({lunald_testing::AllowEntry("acme", "api", app.build_hash)}))});
   ASSERT_TRUE(put.ok()) << put.error();
 
   const std::string token = "lnl_node_binary_test";

@@ -13,6 +13,7 @@
 #include "attestation_role.h"
 #include "cds_role.h"
 #ifdef LUNAL_HAVE_DEV_ROLE
+#include "control_role.h"
 #include "dev_role.h"
 #include "gateway_role.h"
 #include "node_role.h"
@@ -31,7 +32,7 @@ struct Role {
 
 // Roles in the order DESIGN.md lists them. A role that is not built in yet says so and exits
 // with the "unsupported" status rather than pretending to run; `attestation`, `cds` and `dev`
-// run (attestation_role.h, cds_role.h, dev_role.h).
+// run (attestation_role.h, cds_role.h, dev_role.h, and node, gateway and control).
 constexpr Role kRoles[] = {
     {"attestation", "Attestation service: verify evidence, serve collateral and result tokens"},
     {"build", "Build service: hermetic reproducible builds, build hashes, provenance"},
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   lunal::lunald::AttestationFlags attestation_flags;
   lunal::lunald::CdsFlags cds_flags;
 #ifdef LUNAL_HAVE_DEV_ROLE
+  lunal::lunald::ControlFlags control_flags;
   lunal::lunald::DevFlags dev_flags;
   lunal::lunald::GatewayFlags gateway_flags;
   lunal::lunald::NodeFlags node_flags;
@@ -111,6 +113,9 @@ int main(int argc, char** argv) {
     }
     if (std::string_view(role.name) == "cds") lunal::lunald::AddCdsOptions(*command, cds_flags);
 #ifdef LUNAL_HAVE_DEV_ROLE
+    if (std::string_view(role.name) == "control") {
+      lunal::lunald::AddControlOptions(*command, control_flags);
+    }
     if (std::string_view(role.name) == "dev") lunal::lunald::AddDevOptions(*command, dev_flags);
     if (std::string_view(role.name) == "gateway") {
       lunal::lunald::AddGatewayOptions(*command, gateway_flags);
@@ -138,6 +143,7 @@ int main(int argc, char** argv) {
   }
   if (role == "cds") return lunal::lunald::RunCds(config_path, cds_flags, json);
 #ifdef LUNAL_HAVE_DEV_ROLE
+  if (role == "control") return lunal::lunald::RunControl(config_path, control_flags, json);
   if (role == "dev") return lunal::lunald::RunDev(dev_flags, json);
   if (role == "gateway") return lunal::lunald::RunGateway(config_path, gateway_flags, json);
   if (role == "node") return lunal::lunald::RunNode(config_path, node_flags, json);

@@ -148,11 +148,7 @@ Result<std::string> FetchCa(const std::string& cds_url) {
 void AddNodeOptions(CLI::App& command, NodeFlags&) { command.footer(kFooter); }
 
 int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
 
   if (config_path.empty()) {
     return cli::ReportError(InvalidArgument("config.missing_field",

@@ -6,6 +6,15 @@
 
 namespace lunal::lunald {
 
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
+
 Result<RoleSection> RoleSection::Load(const std::string& file, std::string_view role) {
   YAML::Node root;
   try {

@@ -4,6 +4,7 @@
 // and config.unknown_key. Relative paths resolve against the file's folder.
 #pragma once
 
+#include <signal.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -15,6 +16,10 @@
 #include "lunal/common/status.h"
 
 namespace lunal::lunald {
+
+// Blocks SIGTERM and SIGINT in the calling thread (and the threads it starts afterwards), so that
+// a role's main thread can sigwait() for them: call first thing in a role's entry.
+sigset_t BlockStopSignals();
 
 class RoleSection {
  public:

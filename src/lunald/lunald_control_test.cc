@@ -1,0 +1,304 @@
+// `lunald control` as its own process (issue 8: "Roles can also run as separate lunald
+// processes"): lunald cds, node, gateway and control run as four processes sharing one simulation
+// root folder, and the platform is driven only through the `lunal` CLI and the gateway's public
+// port, as a developer would. The operator (this test) signs the allow-list: the gateway's build
+// hash (the lunald executable) and the hello-python build's hash, computed by `lunal build` of the
+// same source the control plane builds (builds are reproducible). A deploy of that source runs and
+// answers through the gateway; a deploy of a changed copy, never listed, fails with
+// control.allow_list.not_listed (the control plane never signs); the instance's log lines reach
+// the control plane through the node's event feed; SIGTERM stops all four (exit 0).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "daemon_test_support.h"
+#include "lunal/attest/sim/simulation_root.h"
+#include "lunal/cds/manifest.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
+#include "lunal/common/json.h"
+#include "lunal/common/time.h"
+#include "lunal/control/remote.h"
+#include "lunal/crypto/digest.h"
+#include "lunal/crypto/dsse.h"
+#include "lunal/crypto/keys.h"
+#include "lunal/net/client.h"
+#include "lunal/net/server.h"
+#include "lunal/testing/testing.h"
+
+namespace lunal {
+namespace {
+
+using lunald_testing::AllowEntry;
+using lunald_testing::Daemon;
+using lunald_testing::LunaldPath;
+using lunald_testing::SignAllowList;
+namespace fs = std::filesystem;
+using testing::ReadFileText;
+using testing::WriteFile;
+
+std::string LunalCli() { return (testing::BinaryDir() / "src/cli/lunal").string(); }
+
+void PutAllowList(const std::string& cds_url, const std::string& envelope) {
+  net::HttpClient client;
+  auto r = client.SendJson(
+      {.method = "PUT", .url = cds_url + "/v1/cds/manifest", .headers = {}, .body = envelope});
+  ASSERT_TRUE(r.ok()) << r.error();
+}
+
+void CopyExample(const fs::path& to) {
+  fs::create_directories(to);
+  fs::copy(testing::SourceDir() / "examples" / "hello-python", to, fs::copy_options::recursive);
+}
+
+void PrivateFile(const fs::path& file, const std::string& text) {
+  WriteFile(file, text);
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+}
+
+TEST(LunaldControlTest, HelpShowsTheConfiguration) {
+  auto r = testing::RunProcess({LunaldPath(), "control", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* needle :
+       {"node_url:", "node_token_file:", "gateway_admin_url:", "gateway_admin_token_file:",
+        "operator_key:", "cds_url:", "control.allow_list.not_listed", "\"token\""}) {
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " missing from:\n" << r.out;
+  }
+}
+
+TEST(LunaldControlTest, ConfigurationErrorsNameTheirPlace) {
+  testing::TempDir dir;
+  WriteFile(dir / "typo.yaml", "control:\n  state_dir: s\n  node_ur: x\n");
+  auto typo =
+      testing::RunProcess({LunaldPath(), "--config", (dir / "typo.yaml").string(), "control"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("typo.yaml:3:3: control.node_ur: unknown key"), std::string::npos)
+      << typo.err;
+  WriteFile(dir / "short.yaml",
+            "control:\n  state_dir: s\n  node_url: http://127.0.0.1:1\n  node_token_file: t\n"
+            "  gateway_url: http://localhost:1\n  gateway_admin_url: http://127.0.0.1:1\n"
+            "  gateway_admin_token_file: t\n  cds_url: http://127.0.0.1:1\n");
+  auto missing =
+      testing::RunProcess({LunaldPath(), "--config", (dir / "short.yaml").string(), "control"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("control.operator_key: required"), std::string::npos) << missing.err;
+}
+
+// ListedByOperator against a stand-in CDS whose GET /v1/cds/manifest answers `*served` (the
+// CDS is trusted only to deliver the list: the signature is what counts).
+TEST(LunaldControlTest, ListedByOperatorAllowsOnlyWhatTheOperatorSigned) {
+  auto op = crypto::PrivateKey::Generate(crypto::KeyType::kEcP256);
+  auto other = crypto::PrivateKey::Generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(op.ok() && other.ok());
+  const std::string listed = "sha256:" + std::string(64, 'a');
+  const std::string unlisted = "sha256:" + std::string(64, 'b');
+  auto served = std::make_shared<Json>(Json{{"active", nullptr}, {"previous", nullptr}});
+  net::Router router;
+  ASSERT_TRUE(router
+                  .Add("GET", "/v1/cds/manifest",
+                       [served](net::HttpRequest&) {
+                         return net::HttpResponse{.status = 200,
+                                                  .headers = {{"Content-Type", "application/json"}},
+                                                  .body = served->dump()};
+                       })
+                  .ok());
+  net::HttpServer cds({.bind_address = "127.0.0.1", .port = 0}, std::move(router));
+  ASSERT_TRUE(cds.Start().ok());
+  const std::string cds_url = "http://127.0.0.1:" + std::to_string(cds.port());
+  auto authority = control::ListedByOperator::Create(cds_url, *(*op->PublicKey()).ToPem());
+  ASSERT_TRUE(authority.ok()) << authority.error();
+
+  Status none = (*authority)->Allow("acme", "api", listed);
+  EXPECT_EQ(none.code(), Code::kPolicyViolation);
+  EXPECT_EQ(none.reason(), "control.allow_list.not_listed") << none;
+
+  *served = {
+      {"active",
+       {{"version", 3},
+        {"envelope", SignAllowList(*op, 3, Json::array({AllowEntry("acme", "api", listed)}))}}}};
+  EXPECT_TRUE((*authority)->Allow("acme", "api", listed).ok());
+  Status other_hash = (*authority)->Allow("acme", "api", unlisted);
+  EXPECT_EQ(other_hash.reason(), "control.allow_list.not_listed") << other_hash;
+  // The message tells the operator what to list, for whom, and where.
+  EXPECT_NE(other_hash.message().find(unlisted), std::string::npos) << other_hash;
+  EXPECT_NE(other_hash.message().find("acme/api"), std::string::npos) << other_hash;
+  EXPECT_NE(other_hash.message().find(cds_url), std::string::npos) << other_hash;
+  EXPECT_EQ((*authority)->Allow("acme", "web", listed).reason(), "control.allow_list.not_listed");
+
+  // The same list signed by someone else (a compromised CDS) allows nothing.
+  *served = {{"active",
+              {{"version", 4},
+               {"envelope",
+                SignAllowList(*other, 4, Json::array({AllowEntry("acme", "api", unlisted)}))}}}};
+  Status forged = (*authority)->Allow("acme", "api", unlisted);
+  EXPECT_EQ(forged.code(), Code::kVerificationFailed) << forged;
+  EXPECT_EQ(forged.reason(), "cds.manifest.bad_signature") << forged;
+
+  cds.Stop(std::chrono::seconds(1));
+  Status gone = (*authority)->Allow("acme", "api", listed);
+  EXPECT_EQ(gone.code(), Code::kUnavailable) << gone;
+  EXPECT_EQ(gone.reason(), "control.allow_list.unavailable") << gone;
+
+  auto bad_key = control::ListedByOperator::Create(cds_url, "not a key");
+  ASSERT_FALSE(bad_key.ok());
+  EXPECT_EQ(bad_key.error().reason(), "control.allow_list.bad_key");
+}
+
+TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
+  const fs::path instance_agent = testing::BinaryDir() / "src/lunald/lunald-instance";
+  if (::access(instance_agent.c_str(), X_OK) != 0) GTEST_SKIP() << "lunald-instance is not built";
+  if (::access(LunalCli().c_str(), X_OK) != 0) GTEST_SKIP() << "the lunal CLI is not built";
+  if (!testing::HaveProgram("bwrap")) GTEST_SKIP() << "bwrap is not installed";
+  testing::TempDir dir;
+  ASSERT_TRUE(attest::sim::SimulationRoot::Open(dir / "sim", SystemClock::Instance()).ok());
+  auto op = crypto::PrivateKey::Generate(crypto::KeyType::kEcP256);
+  ASSERT_TRUE(op.ok());
+  WriteFile(dir / "operator.pem", *(*op->PublicKey()).ToPem());
+
+  // The build hash the operator reviews: `lunal build` of the source about to be deployed.
+  CopyExample(dir / "hello");
+  auto built = testing::RunProcess(
+      {LunalCli(), "build", (dir / "hello").string(), "--out", (dir / "hello-out").string()},
+      {.stdin_data = {}, .timeout = std::chrono::seconds(300), .env = {}, .cwd = std::nullopt});
+  ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
+  std::string app_hash = ReadFileText(dir / "hello-out" / "hash.txt");
+  while (!app_hash.empty() && (app_hash.back() == '\n' || app_hash.back() == '\r')) {
+    app_hash.pop_back();
+  }
+  ASSERT_TRUE(app_hash.starts_with("sha256:")) << app_hash;
+  auto lunald_bytes = ReadFile(LunaldPath(), {.max_bytes = std::size_t{1} << 30});
+  ASSERT_TRUE(lunald_bytes.ok()) << lunald_bytes.error();
+  const std::string lunald_hash = "sha256:" + HexEncode(crypto::Sha256(ToBytes(*lunald_bytes)));
+
+  WriteFile(dir / "cds.yaml",
+            "cds:\n  state_dir: cds\n  operator_key: operator.pem\n"
+            "attestation:\n  trust_simulation_root: sim\n");
+  Daemon cds({"--config", (dir / "cds.yaml").string(), "cds"}, dir / "cds.stderr");
+  const Json cds_line = cds.FirstJson();
+  ASSERT_TRUE(cds_line.contains("url")) << ReadFileText(dir / "cds.stderr");
+  const std::string cds_url = cds_line["url"];
+  PutAllowList(cds_url,
+               SignAllowList(*op, 1, Json::array({AllowEntry("lunal", "gateway", lunald_hash)})));
+  if (HasFatalFailure()) return;
+
+  PrivateFile(dir / "node-token", "lnl_node_control_test\n");
+  WriteFile(dir / "node.yaml",
+            "node:\n  state_dir: node\n  sim_root: sim\n"
+            "  operator_key: operator.pem\n  token_file: node-token\n"
+            "  cds_url: " +
+                cds_url + "\n  launch_timeout_seconds: 60\n");
+  Daemon node({"--config", (dir / "node.yaml").string(), "node"}, dir / "node.stderr");
+  const Json node_line = node.FirstJson();
+  ASSERT_TRUE(node_line.contains("url")) << ReadFileText(dir / "node.stderr");
+
+  PrivateFile(dir / "admin-token", "lnl_gateway_admin_control_test\n");
+  WriteFile(dir / "gateway.yaml", "gateway:\n  cds_url: " + cds_url +
+                                      "\n  sim_root: sim\n  admin_token_file: admin-token\n"
+                                      "  threads: 2\n");
+  Daemon gateway({"--config", (dir / "gateway.yaml").string(), "gateway"}, dir / "gateway.stderr");
+  const Json gateway_line = gateway.FirstJson();
+  ASSERT_TRUE(gateway_line.contains("admin_url")) << ReadFileText(dir / "gateway.stderr");
+  const std::string gateway_url = gateway_line["url"];  // http://127.0.0.1:<port>
+  // What deployment URLs are built from (the gateway routes <name>.localhost and /d/<name>/).
+  const std::string public_url =
+      "http://localhost:" + gateway_url.substr(gateway_url.rfind(':') + 1);
+
+  WriteFile(dir / "control.yaml",
+            "control:\n  listen: 127.0.0.1:0\n  threads: 4\n  state_dir: control\n"
+            "  node_url: " +
+                node_line["url"].get<std::string>() +
+                "\n  node_token_file: node-token\n"
+                "  gateway_url: " +
+                public_url +
+                "\n  gateway_admin_url: " + gateway_line["admin_url"].get<std::string>() +
+                "\n  gateway_admin_token_file: admin-token\n"
+                "  cds_url: " +
+                cds_url + "\n  operator_key: operator.pem\n  sim_root: sim\n");
+  Daemon control({"--config", (dir / "control.yaml").string(), "control"}, dir / "control.stderr");
+  const Json control_line = control.FirstJson();
+  ASSERT_TRUE(control_line.contains("url") && control_line.contains("token"))
+      << ReadFileText(dir / "control.stderr");
+  const std::vector<std::string> env = {"LUNAL_API=" + control_line["url"].get<std::string>(),
+                                        "LUNAL_TOKEN=" + control_line["token"].get<std::string>()};
+  auto all_logs = [&] {
+    return "--- control\n" + ReadFileText(dir / "control.stderr") + "--- node\n" +
+           ReadFileText(dir / "node.stderr") + "--- gateway\n" +
+           ReadFileText(dir / "gateway.stderr");
+  };
+
+  // Version 2 names the build: the control plane's own build of the same source gives this hash.
+  PutAllowList(cds_url, SignAllowList(*op, 2,
+                                      Json::array({AllowEntry("lunal", "gateway", lunald_hash),
+                                                   AllowEntry("dev", "hello", app_hash)})));
+  if (HasFatalFailure()) return;
+  auto deployed = testing::RunProcess(
+      {LunalCli(), "--json", "deploy", (dir / "hello").string(), "--name", "hello"},
+      {.stdin_data = {}, .timeout = std::chrono::seconds(300), .env = env, .cwd = std::nullopt});
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.out << deployed.err << all_logs();
+  // The outcome is the last document (pretty-printed; progress lines come first).
+  const std::size_t start = deployed.out.rfind("\n{\n");
+  ASSERT_NE(start, std::string::npos) << deployed.out;
+  Json outcome = ParseJson(deployed.out.substr(start + 1)).value_or(Json());
+  EXPECT_EQ(outcome["status"], "running") << deployed.out;
+  EXPECT_EQ(outcome["deployment"]["build_hash"], app_hash) << deployed.out;
+  EXPECT_EQ(outcome["url"], "http://hello." + public_url.substr(7) + "/") << deployed.out;
+
+  // Through the gateway's public port, over mesh mTLS to the instance the node runs.
+  net::HttpClient http;
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    auto r = http.Send(
+        {.method = "GET", .url = gateway_url + "/d/hello/api/hello", .headers = {}, .body = {}});
+    if (r.ok() && r->status == 200) {
+      body = std::string(r->body.begin(), r->body.end());
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const Json hello = ParseJson(body).value_or(Json());
+  EXPECT_EQ(hello["message"], "Hello from your secure Luna Lamp application!")
+      << body << all_logs();
+
+  // The instance's log lines travel node → event feed → the control plane's pump → its log
+  // store: `lunal logs` shows the app's start line.
+  std::string logs;
+  for (int i = 0; i < 50 && logs.find("hello-python listening") == std::string::npos; ++i) {
+    logs = testing::RunProcess({LunalCli(), "logs", "--app", "hello"},
+                               {.stdin_data = {},
+                                .timeout = std::chrono::seconds(30),
+                                .env = env,
+                                .cwd = std::nullopt})
+               .out;
+    if (logs.find("hello-python listening") == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  EXPECT_NE(logs.find("hello-python listening"), std::string::npos) << logs << all_logs();
+
+  // A changed copy: built, but the operator never listed its hash, and the control plane does
+  // not sign allow-lists — the deployment fails and says why.
+  CopyExample(dir / "changed");
+  WriteFile(dir / "changed" / "extra.txt", "not reviewed by the operator\n");
+  auto refused = testing::RunProcess(
+      {LunalCli(), "--json", "deploy", (dir / "changed").string(), "--name", "changed"},
+      {.stdin_data = {}, .timeout = std::chrono::seconds(300), .env = env, .cwd = std::nullopt});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.out.find("control.allow_list.not_listed"), std::string::npos)
+      << refused.out << refused.err << all_logs();
+  EXPECT_NE(refused.out.find("for dev/changed"), std::string::npos) << refused.out;
+  EXPECT_EQ(refused.out.find(app_hash + " for dev/changed"), std::string::npos) << refused.out;
+
+  EXPECT_EQ(control.StopWith(SIGTERM), 0) << ReadFileText(dir / "control.stderr");
+  EXPECT_EQ(gateway.StopWith(SIGTERM), 0) << ReadFileText(dir / "gateway.stderr");
+  EXPECT_EQ(node.StopWith(SIGTERM), 0) << ReadFileText(dir / "node.stderr");
+  EXPECT_EQ(cds.StopWith(SIGTERM), 0) << ReadFileText(dir / "cds.stderr");
+}
+
+}  // namespace
+}  // namespace lunal
