@@ -2,6 +2,8 @@
 // instances_desired instances of the current build, node events, scale, delete and recovery.
 // See control.h for the state machine; impl.h for the locking.
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "impl.h"
 #include "lunal/build/config.h"
@@ -451,7 +453,11 @@ void ControlPlane::Impl::HandleNodeEvent(const node::NodeEvent& event) {
 
 Status ControlPlane::Impl::RecoverAll() {
   LUNAL_ASSIGN_OR_RETURN(auto all, store->ListDeployments(std::nullopt));
-  std::vector<std::string> relaunch;
+  // Per deployment to relaunch, the instances the previous run had at the node. A node in another
+  // process (lunald node) may still run them: they are stopped before the relaunch, so a restart
+  // never leaves orphans serving beside the new instances. (A node that restarted with us just
+  // answers node.instance.unknown.)
+  std::vector<std::pair<std::string, std::vector<std::string>>> relaunch;
   for (const auto& listed : all) {
     std::lock_guard lock(orch_mu);
     LUNAL_ASSIGN_OR_RETURN(auto d, store->GetDeployment(listed.name));
@@ -467,8 +473,10 @@ Status ControlPlane::Impl::RecoverAll() {
     }
     if (d->state != kLaunching && d->state != kRunning) continue;
     LUNAL_ASSIGN_OR_RETURN(auto instances, store->Instances(d->name));
+    std::vector<std::string> stale;
     for (InstanceRow i : instances) {
       if (!Active(i)) continue;
+      stale.push_back(i.id);
       i.state = std::string(kExited);
       i.reason = "control.restarted";
       LUNAL_RETURN_IF_ERROR(store->PutInstance(i));
@@ -477,11 +485,14 @@ Status ControlPlane::Impl::RecoverAll() {
     d->state = std::string(kLaunching);
     d->updated_at = Now();
     LUNAL_RETURN_IF_ERROR(store->PutDeployment(*d));
-    relaunch.push_back(d->name);
+    relaunch.emplace_back(d->name, std::move(stale));
   }
-  for (const auto& name : relaunch) {
+  for (auto& [name, stale] : relaunch) {
     Emit(name, "recovered", "relaunching after a control-plane restart");
-    Spawn([this, name] { Reconcile(name); });
+    Spawn([this, name = name, stale = std::move(stale)] {
+      for (const auto& id : stale) options.node->Stop(id).IgnoreError();
+      Reconcile(name);
+    });
   }
   return Status::Ok();
 }

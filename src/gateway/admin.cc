@@ -24,14 +24,6 @@ Status BadField(std::string_view field, std::string_view why) {
   return InvalidArgument("gateway.admin.bad_field", "{}: {}", field, why);
 }
 
-Status Authorize(const net::HttpRequest& req, const std::array<std::uint8_t, 32>& expected) {
-  if (!net::BearerMatches(req, expected)) {
-    return Unauthenticated("gateway.admin.unauthenticated",
-                           "a valid \"Authorization: Bearer <token>\" is required");
-  }
-  return Status::Ok();
-}
-
 Result<std::string> StringMember(const Json& object, std::string_view key, std::string_view path) {
   auto it = object.find(key);
   if (it == object.end()) return BadField(JsonPath(path, key), "required");
@@ -121,14 +113,19 @@ Result<Route> ParseRouteJson(const Json& body, std::string_view deployment) {
 }
 
 Status AddGatewayAdminRoutes(net::Router& router, Gateway& gateway, std::string token) {
-  if (token.empty()) {
-    return InvalidArgument("gateway.admin.bad_options", "the admin token must not be empty");
-  }
-  const auto expected = crypto::Sha256(AsBytes(token));
-  // Every handler checks the token before looking at anything else in the request.
-  auto guarded = [expected](auto handler) {
-    return [expected, handler = std::move(handler)](net::HttpRequest& req) -> net::HttpResponse {
-      if (Status s = Authorize(req, expected); !s.ok()) return net::ErrorResponse(s);
+  LUNAL_ASSIGN_OR_RETURN(
+      net::Authorizer authorize,
+      net::BearerAuthorizer(token, "gateway.admin.unauthenticated", "gateway.admin.bad_options"));
+  return AddGatewayAdminRoutes(router, gateway, std::move(authorize));
+}
+
+Status AddGatewayAdminRoutes(net::Router& router, Gateway& gateway, net::Authorizer authorize) {
+  if (!authorize) return InvalidArgument("gateway.admin.bad_options", "no authorizer");
+  auto auth = std::make_shared<const net::Authorizer>(std::move(authorize));
+  // Every handler authorizes before looking at anything else in the request.
+  auto guarded = [auth](auto handler) {
+    return [auth, handler = std::move(handler)](net::HttpRequest& req) -> net::HttpResponse {
+      if (Status s = (*auth)(req); !s.ok()) return net::ErrorResponse(s);
       return handler(req);
     };
   };
@@ -182,8 +179,10 @@ AdminClient::~AdminClient() = default;
 Result<Json> AdminClient::Call(std::string_view method, std::string_view path, const Json& body) {
   net::HttpClientRequest request{.method = std::string(method),
                                  .url = options_.base_url + std::string(path),
-                                 .headers = {{"Authorization", "Bearer " + options_.token}},
+                                 .headers = {},
                                  .body = body.is_null() ? std::string() : body.dump()};
+  if (!options_.token.empty())
+    request.headers.emplace_back("Authorization", "Bearer " + options_.token);
   std::lock_guard lock(mu_);
   return client_->SendJson(std::move(request));
 }

@@ -1,10 +1,16 @@
 #include "attested_identity.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <filesystem>
 
 #include "lunal/attest/tdx/event_log_lunal.h"
 #include "lunal/common/bytes.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/common/log.h"
+#include "lunal/common/time.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/keys.h"
 
@@ -70,6 +76,42 @@ void AttestedIdentity::RenewLoop() {
                 {{"deployment", options_.deployment}, {"status", s.ToString()}});
     }
   }
+}
+
+Result<std::string> ExecutableBuildHash() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return Unavailable("lunald.self_exe", "/proc/self/exe: {}", ec.message());
+  LUNAL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(self, {.max_bytes = std::size_t{1} << 30}));
+  return "sha256:" + HexEncode(crypto::Sha256(ToBytes(bytes)));
+}
+
+Result<std::unique_ptr<AttestedIdentity>> EnrolPlatformRole(const std::string& sim_root_dir,
+                                                            IdentityOptions options) {
+  LUNAL_ASSIGN_OR_RETURN(options.build_hash, ExecutableBuildHash());
+  LUNAL_ASSIGN_OR_RETURN(auto root,
+                         attest::sim::SimulationRoot::Open(sim_root_dir, SystemClock::Instance()));
+  const std::string who = options.tenant + "/" + options.deployment;
+  const std::string hash = options.build_hash;
+  auto identity = AttestedIdentity::Enrol(std::move(root), std::move(options));
+  if (!identity.ok() && identity.error().reason().starts_with("cds.allow_list.")) {
+    const Status& s = identity.error();
+    return Status(s.code(), s.reason(),
+                  fmt::format("{} (the operator's allow-list must name {} with build hash {}, the "
+                              "SHA-256 of this lunald executable)",
+                              s.message(), who, hash));
+  }
+  return identity;
+}
+
+mesh::PeerExpectation PlatformPeer(const std::string& tenant, const std::string& deployment) {
+  return {.tenant = tenant,
+          .deployment = deployment,
+          .instance = std::nullopt,
+          .build_hashes = {},
+          .any_build = true,
+          .tee_types = {},
+          .allow_simulated = true};
 }
 
 }  // namespace lunal::lunald

@@ -1,8 +1,10 @@
-// A platform component's own mesh identity (the gateway's, in lunald dev and `lunald gateway`):
-// attested with its own sim-tdx "TD" (MRTD = SHA-384 of "lunald <deployment> <build hash>",
-// RTMR3 = the lunal.build-hash event), enrolled at the CDS like an instance (cds::Enroll), and
-// renewed every 40 minutes (CDS certificates last an hour), retrying each minute on failure.
-// Thread-safe; the credentials object is shared with the TLS contexts that present it.
+// A platform component's own mesh identity (docs/protocols/platform-mesh.md): the gateway's in
+// lunald dev, and every role's when lunald node, gateway and control run as separate processes
+// and talk over mesh mTLS. Attested with its own sim-tdx "TD" (MRTD = SHA-384 of
+// "lunald <deployment> <build hash>", RTMR3 = the lunal.build-hash event), enrolled at the CDS like
+// an instance (cds::Enroll), and renewed every 40 minutes (CDS certificates last an hour), retrying
+// each minute on failure. Thread-safe; the credentials object is shared with the TLS contexts
+// that present it.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +17,7 @@
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/cds/enroll.h"
 #include "lunal/common/result.h"
+#include "lunal/mesh/peer.h"
 #include "lunal/mesh/tls.h"
 
 namespace lunal::lunald {
@@ -51,5 +54,21 @@ class AttestedIdentity {
   bool last_failed_ = false;
   std::thread renewer_;
 };
+
+// "sha256:" + SHA-256 of this executable (/proc/self/exe): the build hash a platform role enrols
+// with, which the operator's allow-list must name for the role's (tenant, deployment).
+Result<std::string> ExecutableBuildHash();
+
+// Enrols a platform role (`lunald <role>`) with ExecutableBuildHash, attesting with the sim-tdx
+// root in `sim_root_dir`. A refusal by the allow-list (cds.allow_list.*) says which hash the
+// operator must list, for whom.
+Result<std::unique_ptr<AttestedIdentity>> EnrolPlatformRole(const std::string& sim_root_dir,
+                                                            IdentityOptions options);
+
+// What one platform role requires of another's mesh certificate: `tenant`/`deployment` (e.g.
+// lunal/control), any build — the CDS issues a certificate only for a build hash the operator's
+// allow-list names for that pair, and it lasts an hour — and simulated evidence allowed (the
+// roles attest with sim-tdx: DEVELOPMENT ONLY).
+mesh::PeerExpectation PlatformPeer(const std::string& tenant, const std::string& deployment);
 
 }  // namespace lunal::lunald

@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "attested_identity.h"
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/cli/output.h"
 #include "lunal/common/files.h"
@@ -19,6 +20,8 @@
 #include "lunal/common/time.h"
 #include "lunal/control/control.h"
 #include "lunal/control/remote.h"
+#include "lunal/mesh/peer.h"
+#include "lunal/mesh/tls.h"
 #include "lunal/net/client.h"
 #include "lunal/net/server.h"
 #include "role_config.h"
@@ -37,14 +40,23 @@ naming file:line:column; relative paths are relative to the file).
     listen: 127.0.0.1:7000               # the REST API (/v1); default 127.0.0.1:7000
     threads: 8                           # default 8
     state_dir: /var/lib/lunal/control    # required: control.db, builds/, uploads/, dev-token
-    node_url: http://127.0.0.1:7443      # required: a `lunald node`
-    node_token_file: /etc/lunal/node-token          # required, mode 0600
+    node_url: https://127.0.0.1:7443     # required: a `lunald node` (mesh TLS)
     gateway_url: https://apps.example.com           # public: deployment URLs are built from it
-    gateway_admin_url: http://127.0.0.1:8081        # required: the gateway's admin API
-    gateway_admin_token_file: /etc/lunal/gateway-admin-token   # required, mode 0600
-    cds_url: http://127.0.0.1:8444       # required: where the active allow-list is read
+    gateway_admin_url: https://127.0.0.1:8081       # required: the gateway's admin API (mesh TLS)
+    cds_url: http://127.0.0.1:8444       # required: allow-list, CA, enrolment of this role
     operator_key: /etc/lunal/operator.pub.pem       # required: the pinned allow-list signer
-    sim_root: /var/lib/lunal/sim-tdx     # optional (DEVELOPMENT ONLY): serve and trust it
+    sim_root: /var/lib/lunal/sim-tdx     # required (DEVELOPMENT ONLY): attests this role; trusted
+    tenant: lunal                        # this role's mesh identity: default lunal/control/
+    deployment: control                  #   control-0
+    instance: control-0
+    node_deployment: node                # whom node_url must be: <tenant>/node
+    gateway_deployment: gateway          # whom gateway_admin_url must be: <tenant>/gateway
+
+Mesh (docs/protocols/platform-mesh.md): the control plane talks to the node and the gateway over
+mesh mTLS only. It attests with a simulated TD under sim_root and enrols at the CDS with build hash
+"sha256:" + SHA-256 of this lunald executable, which the operator's allow-list must name for
+(tenant, deployment); the node and the gateway admit only that identity, and it admits only
+theirs (a server with another certificate fails with mesh.peer.*).
 
 Allow-list: this control plane never signs one. After a build it checks that the CDS's active
 allow-list, verified against operator_key, names the build hash for (tenant, deployment); if not
@@ -59,13 +71,16 @@ struct ControlConfig {
   int threads = 8;
   fs::path state_dir;
   std::string node_url;
-  fs::path node_token_file;
   std::string gateway_url;
   std::string gateway_admin_url;
-  fs::path gateway_admin_token_file;
   std::string cds_url;
   fs::path operator_key;
   fs::path sim_root;
+  std::string tenant = "lunal";
+  std::string deployment = "control";
+  std::string instance = "control-0";
+  std::string node_deployment = "node";
+  std::string gateway_deployment = "gateway";
 };
 
 Status Url(const RoleSection& section, const YAML::Node& v, std::string_view key,
@@ -91,56 +106,62 @@ Result<ControlConfig> ParseControlConfig(const std::string& file) {
       LUNAL_ASSIGN_OR_RETURN(c.state_dir, section.Path(v, key));
     } else if (key == "node_url") {
       LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.node_url));
-    } else if (key == "node_token_file") {
-      LUNAL_ASSIGN_OR_RETURN(c.node_token_file, section.Path(v, key));
     } else if (key == "gateway_url") {
       LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.gateway_url));
     } else if (key == "gateway_admin_url") {
       LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.gateway_admin_url));
-    } else if (key == "gateway_admin_token_file") {
-      LUNAL_ASSIGN_OR_RETURN(c.gateway_admin_token_file, section.Path(v, key));
     } else if (key == "cds_url") {
       LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.cds_url));
     } else if (key == "operator_key") {
       LUNAL_ASSIGN_OR_RETURN(c.operator_key, section.Path(v, key));
     } else if (key == "sim_root") {
       LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
+    } else if (key == "tenant") {
+      LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
+    } else if (key == "deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
+    } else if (key == "instance") {
+      LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
+    } else if (key == "node_deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.node_deployment, section.Text(v, key));
+    } else if (key == "gateway_deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.gateway_deployment, section.Text(v, key));
     } else {
       return section.Error(entry.first, key, "unknown key", "config.unknown_key");
     }
   }
   if (c.state_dir.empty()) return section.Missing("state_dir");
   if (c.node_url.empty()) return section.Missing("node_url");
-  if (c.node_token_file.empty()) return section.Missing("node_token_file");
   if (c.gateway_url.empty()) return section.Missing("gateway_url");
   if (c.gateway_admin_url.empty()) return section.Missing("gateway_admin_url");
-  if (c.gateway_admin_token_file.empty()) return section.Missing("gateway_admin_token_file");
   if (c.cds_url.empty()) return section.Missing("cds_url");
   if (c.operator_key.empty()) return section.Missing("operator_key");
+  if (c.sim_root.empty()) return section.Missing("sim_root");
   return c;
 }
 
-Result<std::string> ReadToken(const fs::path& file) {
-  LUNAL_ASSIGN_OR_RETURN(std::string token, ReadPrivateFile(file));
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  if (token.empty()) {
-    return InvalidArgument("config.bad_value", "{}: the token file is empty", file.string());
-  }
-  return token;
-}
-
 Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
-  LUNAL_ASSIGN_OR_RETURN(std::string node_token, ReadToken(c.node_token_file));
-  LUNAL_ASSIGN_OR_RETURN(std::string admin_token, ReadToken(c.gateway_admin_token_file));
   LUNAL_ASSIGN_OR_RETURN(std::string operator_pem, ReadFile(c.operator_key));
   LUNAL_ASSIGN_OR_RETURN(auto authority,
                          control::ListedByOperator::Create(c.cds_url, operator_pem));
-  std::shared_ptr<const attest::sim::SimulationRoot> sim_root;
-  if (!c.sim_root.empty()) {
-    LUNAL_ASSIGN_OR_RETURN(sim_root,
-                           attest::sim::SimulationRoot::Open(c.sim_root, SystemClock::Instance()));
-  }
+  LUNAL_ASSIGN_OR_RETURN(std::shared_ptr<const attest::sim::SimulationRoot> sim_root,
+                         attest::sim::SimulationRoot::Open(c.sim_root, SystemClock::Instance()));
   LUNAL_RETURN_IF_ERROR(EnsureDirectory(c.state_dir, 0700));
+
+  // This role's mesh identity, and the node and gateway it accepts at the other end.
+  LUNAL_ASSIGN_OR_RETURN(auto identity, EnrolPlatformRole(c.sim_root, {.cds_url = c.cds_url,
+                                                                       .tenant = c.tenant,
+                                                                       .deployment = c.deployment,
+                                                                       .instance = c.instance,
+                                                                       .build_hash = {}}));
+  LUNAL_ASSIGN_OR_RETURN(auto trust,
+                         mesh::MeshTrust::FromPem(identity->ca_pem(), SystemClock::Instance()));
+  LUNAL_ASSIGN_OR_RETURN(net::ClientTlsOptions node_tls,
+                         mesh::MeshClientTls(identity->credentials(), trust,
+                                             PlatformPeer(c.tenant, c.node_deployment)));
+  LUNAL_ASSIGN_OR_RETURN(net::ClientTlsOptions gateway_tls,
+                         mesh::MeshClientTls(identity->credentials(), trust,
+                                             PlatformPeer(c.tenant, c.gateway_deployment)));
 
   // The node's events reach the control plane through this slot: the pump starts before the
   // control plane exists, and shutdown detaches it (as lunald dev does, dev_role.cc).
@@ -149,12 +170,13 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
     control::ControlPlane* control = nullptr;
   };
   auto slots = std::make_shared<Slots>();
-  control::RemoteNode node({.base_url = c.node_url, .token = node_token},
+  control::RemoteNode node({.base_url = c.node_url, .token = {}, .tls = std::move(node_tls)},
                            [slots](const node::NodeEvent& event) {
                              std::shared_lock lock(slots->mu);
                              if (slots->control != nullptr) slots->control->OnNodeEvent(event);
                            });
-  control::RemoteRoutes routes({.base_url = c.gateway_admin_url, .token = admin_token, .http = {}});
+  control::RemoteRoutes routes(
+      {.base_url = c.gateway_admin_url, .token = {}, .http = {.tls = std::move(gateway_tls)}});
   LUNAL_ASSIGN_OR_RETURN(auto control, control::ControlPlane::Open({.state_dir = c.state_dir,
                                                                     .node = &node,
                                                                     .routes = &routes,
@@ -189,7 +211,9 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
                   .dump()
                   .c_str());
   std::fflush(stdout);
-  log::Info("control.serving", {{"node", c.node_url}, {"gateway_admin", c.gateway_admin_url}});
+  log::Info("control.serving", {{"node", c.node_url},
+                                {"gateway_admin", c.gateway_admin_url},
+                                {"identity", identity->credentials()->Identity().Uri()}});
   LUNAL_RETURN_IF_ERROR(control->Recover());
 
   int signal_number = 0;

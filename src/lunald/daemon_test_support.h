@@ -16,10 +16,20 @@
 #include <thread>
 #include <vector>
 
+#include "lunal/attest/sim/sim_tdx.h"
+#include "lunal/attest/sim/simulation_root.h"
+#include "lunal/attest/tdx/event_log_lunal.h"
+#include "lunal/cds/enroll.h"
 #include "lunal/cds/manifest.h"
+#include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/common/json.h"
+#include "lunal/common/result.h"
+#include "lunal/common/time.h"
+#include "lunal/crypto/digest.h"
 #include "lunal/crypto/dsse.h"
 #include "lunal/crypto/keys.h"
+#include "lunal/mesh/tls.h"
 #include "lunal/testing/testing.h"
 
 extern char** environ;
@@ -27,6 +37,70 @@ extern char** environ;
 namespace lunal::lunald_testing {
 
 inline std::string LunaldPath() { return (testing::BinaryDir() / "src/lunald/lunald").string(); }
+
+// The build hash every `lunald <role>` enrols its mesh identity with: "sha256:" + SHA-256 of the
+// executable (attested_identity.h ExecutableBuildHash), computed here independently.
+inline std::string LunaldBuildHash() {
+  auto bytes = ReadFile(LunaldPath(), {.max_bytes = std::size_t{1} << 30});
+  EXPECT_TRUE(bytes.ok()) << bytes.error();
+  return bytes.ok() ? "sha256:" + HexEncode(crypto::Sha256(ToBytes(*bytes))) : "";
+}
+
+// A mesh identity issued by a running CDS to an in-test sim-tdx TD running `build_hash` (the
+// allow-list must name it for tenant/deployment): to play a platform role or an instance.
+struct TestIdentity {
+  std::shared_ptr<mesh::MeshCredentials> credentials;
+  std::string ca_pem;
+};
+
+inline Result<TestIdentity> EnrolTestIdentity(const std::filesystem::path& sim_root,
+                                              const std::string& cds_url, const std::string& tenant,
+                                              const std::string& deployment,
+                                              const std::string& instance,
+                                              const std::string& build_hash) {
+  LUNAL_ASSIGN_OR_RETURN(auto root,
+                         attest::sim::SimulationRoot::Open(sim_root, SystemClock::Instance()));
+  const auto image = crypto::Sha384(AsBytes("test TD " + tenant + "/" + deployment));
+  LUNAL_ASSIGN_OR_RETURN(auto attester,
+                         attest::sim::SimTdxAttester::Create(
+                             std::move(root), {.mr_td = Bytes(image.begin(), image.end()),
+                                               .boot_measurements = {},
+                                               .mr_config_id = {},
+                                               .mr_owner = {},
+                                               .mr_owner_config = {}}));
+  LUNAL_ASSIGN_OR_RETURN(
+      Bytes event, attest::tdx::EncodeLunalEvent(
+                       {.type = attest::tdx::LunalEventType::kBuildHash, .value = build_hash}));
+  LUNAL_RETURN_IF_ERROR(attester->ExtendRtmr(3, crypto::Sha384(event), event));
+  LUNAL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kEcP256));
+  LUNAL_ASSIGN_OR_RETURN(cds::Enrolment e, cds::Enroll({.cds_url = cds_url,
+                                                        .attester = attester.get(),
+                                                        .key = &key,
+                                                        .tenant = tenant,
+                                                        .deployment = deployment,
+                                                        .instance = instance,
+                                                        .build_hash = build_hash}));
+  LUNAL_ASSIGN_OR_RETURN(auto credentials,
+                         mesh::MeshCredentials::Load(e.certificate_pem, e.key_pem));
+  return TestIdentity{.credentials = std::move(credentials), .ca_pem = e.ca_pem};
+}
+
+// Client TLS options presenting `self` to a platform role `tenant`/`deployment` (the way
+// lunald control reaches lunald node and the gateway's admin API).
+inline Result<net::ClientTlsOptions> PlatformClientTls(const TestIdentity& self,
+                                                       const std::string& tenant,
+                                                       const std::string& deployment) {
+  LUNAL_ASSIGN_OR_RETURN(auto trust,
+                         mesh::MeshTrust::FromPem(self.ca_pem, SystemClock::Instance()));
+  return mesh::MeshClientTls(self.credentials, std::move(trust),
+                             {.tenant = tenant,
+                              .deployment = deployment,
+                              .instance = std::nullopt,
+                              .build_hashes = {},
+                              .any_build = true,
+                              .tee_types = {},
+                              .allow_simulated = true});
+}
 
 class Daemon {
  public:

@@ -37,15 +37,15 @@ naming file:line:column; relative paths are relative to the file).
 
   gateway:
     listen: 0.0.0.0:8080                 # the public port; default 127.0.0.1:0 (ephemeral)
-    admin_listen: 127.0.0.1:8081         # the admin API; default 127.0.0.1:0
+    admin_listen: 127.0.0.1:8081         # the admin API (mesh TLS); default 127.0.0.1:0
     domain: apps.example.com             # Host routing <deployment>.<domain>; default localhost
     threads: 4                           # default 4
     cds_url: https://cds.example.com     # required: where the gateway enrols its identity
     sim_root: /var/lib/lunal/sim-tdx     # required for now (see below)
-    admin_token_file: /etc/lunal/gateway-admin-token   # required: mode 0600
     tenant: lunal                        # the gateway's mesh identity: default lunal/gateway/
     deployment: gateway                  #   gateway-0, which instances admit as their gateway
     instance: gateway-0
+    control_deployment: control          # who may call the admin API: <tenant>/control
 
 Identity: the gateway attests with a simulated TD rooted in the sim-tdx state folder `sim_root`
 (the CDS must trust that root); on TEE machines a hardware attester replaces it. It enrols with
@@ -53,8 +53,10 @@ build hash "sha256:" + SHA-256 of this lunald executable, which the operator's s
 must name for (tenant, deployment), e.g.:
   echo "sha256:$(sha256sum "$(command -v lunald)" | cut -d' ' -f1)"
 
-Once both ports listen it prints {"url": "http://…", "admin_url": "http://…"} as one JSON line.
-Admin API (docs/protocols/gateway.md, "Authorization: Bearer <token>"):
+Once both ports listen it prints {"url": "http://…", "admin_url": "https://…"} as one JSON line.
+Admin API (docs/protocols/gateway.md; docs/protocols/platform-mesh.md): mesh mTLS only — the
+client must present a CDS mesh certificate for <tenant>/<control_deployment> (`lunald control`);
+anyone else fails the handshake, logged as gateway.admin.refused.
   PUT /v1/gateway/routes/{deployment}   {"tenant", "build_hashes", "allow_simulated", "backends"}
   DELETE /v1/gateway/routes/{deployment}, GET /v1/gateway/routes, GET /v1/gateway/metrics)help";
 
@@ -67,10 +69,10 @@ struct GatewayConfig {
   int threads = 4;
   std::string cds_url;
   fs::path sim_root;
-  fs::path admin_token_file;
   std::string tenant = "lunal";
   std::string deployment = "gateway";
   std::string instance = "gateway-0";
+  std::string control_deployment = "control";
 };
 
 Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
@@ -92,35 +94,26 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
       LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
     } else if (key == "sim_root") {
       LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
-    } else if (key == "admin_token_file") {
-      LUNAL_ASSIGN_OR_RETURN(c.admin_token_file, section.Path(v, key));
     } else if (key == "tenant") {
       LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
     } else if (key == "deployment") {
       LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
     } else if (key == "instance") {
       LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
+    } else if (key == "control_deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.control_deployment, section.Text(v, key));
     } else {
       return section.Error(entry.first, key, "unknown key", "config.unknown_key");
     }
   }
   if (c.cds_url.empty()) return section.Missing("cds_url");
   if (c.sim_root.empty()) return section.Missing("sim_root");
-  if (c.admin_token_file.empty()) return section.Missing("admin_token_file");
   return c;
 }
 
-std::string Url(const std::string& host, std::uint16_t port) {
-  return host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}", host, port)
-                                             : fmt::format("http://{}:{}", host, port);
-}
-
-Result<std::string> SelfBuildHash() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return Unavailable("lunald.self_exe", "/proc/self/exe: {}", ec.message());
-  LUNAL_ASSIGN_OR_RETURN(std::string bytes, ReadFile(self, {.max_bytes = std::size_t{1} << 30}));
-  return "sha256:" + HexEncode(crypto::Sha256(ToBytes(bytes)));
+std::string Url(std::string_view scheme, const std::string& host, std::uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("{}://[{}]:{}", scheme, host, port)
+                                             : fmt::format("{}://{}:{}", scheme, host, port);
 }
 
 }  // namespace
@@ -138,34 +131,15 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
   }
   auto config = ParseGatewayConfig(config_path);
   if (!config.ok()) return cli::ReportError(config.error(), json);
-  auto token = ReadPrivateFile(config->admin_token_file);
-  if (!token.ok()) return cli::ReportError(token.error(), json);
-  while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) token->pop_back();
-  if (token->empty()) {
-    return cli::ReportError(InvalidArgument("config.bad_value", "{}: the admin token is empty",
-                                            config->admin_token_file.string()),
-                            json);
-  }
-  auto build_hash = SelfBuildHash();
-  if (!build_hash.ok()) return cli::ReportError(build_hash.error(), json);
-
-  auto sim_root = attest::sim::SimulationRoot::Open(config->sim_root, SystemClock::Instance());
-  if (!sim_root.ok()) return cli::ReportError(sim_root.error(), json);
-  auto identity = AttestedIdentity::Enrol(*sim_root, {.cds_url = config->cds_url,
-                                                      .tenant = config->tenant,
-                                                      .deployment = config->deployment,
-                                                      .instance = config->instance,
-                                                      .build_hash = *build_hash});
-  if (!identity.ok()) {
-    Status s = identity.error();
-    if (s.reason().starts_with("cds.allow_list.")) {
-      s = Status(s.code(), s.reason(),
-                 fmt::format("{} (the operator's allow-list must name {}/{} with build hash {}, "
-                             "the SHA-256 of this lunald executable)",
-                             s.message(), config->tenant, config->deployment, *build_hash));
-    }
-    return cli::ReportError(s, json);
-  }
+  auto identity = EnrolPlatformRole(config->sim_root, {.cds_url = config->cds_url,
+                                                       .tenant = config->tenant,
+                                                       .deployment = config->deployment,
+                                                       .instance = config->instance,
+                                                       .build_hash = {}});
+  if (!identity.ok()) return cli::ReportError(identity.error(), json);
+  const mesh::MeshIdentity self = (*identity)->credentials()->Identity();
+  auto trust = mesh::MeshTrust::FromPem((*identity)->ca_pem(), SystemClock::Instance());
+  if (!trust.ok()) return cli::ReportError(trust.error(), json);
 
   auto gw = gateway::Gateway::Start({.bind_address = config->bind_address,
                                      .port = config->port,
@@ -175,14 +149,24 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
                                      .mesh_ca_pem = (*identity)->ca_pem(),
                                      .clock = nullptr});
   if (!gw.ok()) return cli::ReportError(gw.error(), json);
+  // The admin API: mesh mTLS, and only the control plane's identity may call it.
+  const mesh::PeerExpectation control = PlatformPeer(config->tenant, config->control_deployment);
+  auto authorize = mesh::MeshPeerAuthorizer(control, "gateway.admin.unauthenticated");
+  if (!authorize.ok()) return cli::ReportError(authorize.error(), json);
+  auto admin_tls = mesh::MeshServerTls(
+      (*identity)->credentials(), *trust, control, [](std::string_view remote, const Status& why) {
+        log::Warn("gateway.admin.refused", {{"remote", remote}, {"status", why.ToString()}});
+      });
+  if (!admin_tls.ok()) return cli::ReportError(admin_tls.error(), json);
   net::Router router;
-  if (Status s = gateway::AddGatewayAdminRoutes(router, **gw, *token); !s.ok()) {
+  if (Status s = gateway::AddGatewayAdminRoutes(router, **gw, std::move(*authorize)); !s.ok()) {
     return cli::ReportError(s, json);
   }
   net::HttpServer admin({.bind_address = config->admin_bind_address,
                          .port = config->admin_port,
                          .threads = 2,
                          .max_body_bytes = std::size_t{1} << 20,
+                         .tls = std::move(*admin_tls),
                          .on_internal_error =
                              [](const net::HttpRequest& req, const Status& s) {
                                log::Error("gateway.admin.internal_error",
@@ -191,12 +175,12 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
                         std::move(router));
   if (Status s = admin.Start(); !s.ok()) return cli::ReportError(s, json);
 
-  std::printf("%s\n", Json{{"url", Url(config->bind_address, (*gw)->port())},
-                           {"admin_url", Url(config->admin_bind_address, admin.port())}}
+  std::printf("%s\n", Json{{"url", Url("http", config->bind_address, (*gw)->port())},
+                           {"admin_url", Url("https", config->admin_bind_address, admin.port())}}
                           .dump()
                           .c_str());
   std::fflush(stdout);
-  log::Info("gateway.serving", {{"build_hash", *build_hash}, {"instance", config->instance}});
+  log::Info("gateway.serving", {{"identity", self.Uri()}, {"build_hash", self.build_hash}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -1,8 +1,11 @@
 // `lunald control` as its own process (issue 8: "Roles can also run as separate lunald
-// processes"): lunald cds, node, gateway and control run as four processes sharing one simulation
-// root folder, and the platform is driven only through the `lunal` CLI and the gateway's public
-// port, as a developer would. The operator (this test) signs the allow-list: the gateway's build
-// hash (the lunald executable) and the hello-python build's hash, computed by `lunal build` of the
+// processes talking over mesh mTLS"): lunald cds, node, gateway and control run as four processes
+// sharing one simulation root folder; node, gateway and control each enrol a mesh identity at the
+// CDS, and control reaches the node's API and the gateway's admin API over mesh mTLS only. The
+// platform is driven only through the `lunal` CLI and the gateway's public port, as a developer
+// would. The operator (this test) signs the allow-list: the platform roles' build hash (the lunald
+// executable, for lunal/gateway, lunal/node and lunal/control) and the hello-python build's hash,
+// computed by `lunal build` of the
 // same source the control plane builds (builds are reproducible). A deploy of that source runs and
 // answers through the gateway; a deploy of a changed copy, never listed, fails with
 // control.allow_list.not_listed (the control plane never signs); the instance's log lines reach
@@ -30,6 +33,7 @@
 #include "lunal/crypto/keys.h"
 #include "lunal/net/client.h"
 #include "lunal/net/server.h"
+#include "lunal/node/client.h"
 #include "lunal/testing/testing.h"
 
 namespace lunal {
@@ -57,17 +61,12 @@ void CopyExample(const fs::path& to) {
   fs::copy(testing::SourceDir() / "examples" / "hello-python", to, fs::copy_options::recursive);
 }
 
-void PrivateFile(const fs::path& file, const std::string& text) {
-  WriteFile(file, text);
-  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
-}
-
 TEST(LunaldControlTest, HelpShowsTheConfiguration) {
   auto r = testing::RunProcess({LunaldPath(), "control", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* needle :
-       {"node_url:", "node_token_file:", "gateway_admin_url:", "gateway_admin_token_file:",
-        "operator_key:", "cds_url:", "control.allow_list.not_listed", "\"token\""}) {
+       {"node_url:", "node_deployment:", "gateway_admin_url:", "gateway_deployment:",
+        "operator_key:", "cds_url:", "control.allow_list.not_listed", "\"token\"", "mesh mTLS"}) {
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " missing from:\n" << r.out;
   }
 }
@@ -81,13 +80,20 @@ TEST(LunaldControlTest, ConfigurationErrorsNameTheirPlace) {
   EXPECT_NE(typo.err.find("typo.yaml:3:3: control.node_ur: unknown key"), std::string::npos)
       << typo.err;
   WriteFile(dir / "short.yaml",
-            "control:\n  state_dir: s\n  node_url: http://127.0.0.1:1\n  node_token_file: t\n"
-            "  gateway_url: http://localhost:1\n  gateway_admin_url: http://127.0.0.1:1\n"
-            "  gateway_admin_token_file: t\n  cds_url: http://127.0.0.1:1\n");
+            "control:\n  state_dir: s\n  node_url: https://127.0.0.1:1\n"
+            "  gateway_url: http://localhost:1\n  gateway_admin_url: https://127.0.0.1:1\n"
+            "  cds_url: http://127.0.0.1:1\n  operator_key: op.pem\n");
   auto missing =
       testing::RunProcess({LunaldPath(), "--config", (dir / "short.yaml").string(), "control"});
   EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_NE(missing.err.find("control.operator_key: required"), std::string::npos) << missing.err;
+  // The sim root attests the control plane's own mesh identity: without it there is none.
+  EXPECT_NE(missing.err.find("control.sim_root: required"), std::string::npos) << missing.err;
+  // Bearer tokens between roles are gone (mesh mTLS): a stale key is an error, not ignored.
+  WriteFile(dir / "stale.yaml", "control:\n  state_dir: s\n  node_token_file: t\n");
+  auto stale =
+      testing::RunProcess({LunaldPath(), "--config", (dir / "stale.yaml").string(), "control"});
+  EXPECT_EQ(stale.exit_code, 2);
+  EXPECT_NE(stale.err.find("control.node_token_file: unknown key"), std::string::npos) << stale.err;
 }
 
 // ListedByOperator against a stand-in CDS whose GET /v1/cds/manifest answers `*served` (the
@@ -172,9 +178,10 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
     app_hash.pop_back();
   }
   ASSERT_TRUE(app_hash.starts_with("sha256:")) << app_hash;
-  auto lunald_bytes = ReadFile(LunaldPath(), {.max_bytes = std::size_t{1} << 30});
-  ASSERT_TRUE(lunald_bytes.ok()) << lunald_bytes.error();
-  const std::string lunald_hash = "sha256:" + HexEncode(crypto::Sha256(ToBytes(*lunald_bytes)));
+  const std::string lunald_hash = lunald_testing::LunaldBuildHash();
+  const Json platform = Json::array({AllowEntry("lunal", "gateway", lunald_hash),
+                                     AllowEntry("lunal", "node", lunald_hash),
+                                     AllowEntry("lunal", "control", lunald_hash)});
 
   WriteFile(dir / "cds.yaml",
             "cds:\n  state_dir: cds\n  operator_key: operator.pem\n"
@@ -183,24 +190,20 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
   const Json cds_line = cds.FirstJson();
   ASSERT_TRUE(cds_line.contains("url")) << ReadFileText(dir / "cds.stderr");
   const std::string cds_url = cds_line["url"];
-  PutAllowList(cds_url,
-               SignAllowList(*op, 1, Json::array({AllowEntry("lunal", "gateway", lunald_hash)})));
+  PutAllowList(cds_url, SignAllowList(*op, 1, platform));
   if (HasFatalFailure()) return;
 
-  PrivateFile(dir / "node-token", "lnl_node_control_test\n");
   WriteFile(dir / "node.yaml",
             "node:\n  state_dir: node\n  sim_root: sim\n"
-            "  operator_key: operator.pem\n  token_file: node-token\n"
+            "  operator_key: operator.pem\n"
             "  cds_url: " +
                 cds_url + "\n  launch_timeout_seconds: 60\n");
   Daemon node({"--config", (dir / "node.yaml").string(), "node"}, dir / "node.stderr");
   const Json node_line = node.FirstJson();
   ASSERT_TRUE(node_line.contains("url")) << ReadFileText(dir / "node.stderr");
 
-  PrivateFile(dir / "admin-token", "lnl_gateway_admin_control_test\n");
-  WriteFile(dir / "gateway.yaml", "gateway:\n  cds_url: " + cds_url +
-                                      "\n  sim_root: sim\n  admin_token_file: admin-token\n"
-                                      "  threads: 2\n");
+  WriteFile(dir / "gateway.yaml",
+            "gateway:\n  cds_url: " + cds_url + "\n  sim_root: sim\n  threads: 2\n");
   Daemon gateway({"--config", (dir / "gateway.yaml").string(), "gateway"}, dir / "gateway.stderr");
   const Json gateway_line = gateway.FirstJson();
   ASSERT_TRUE(gateway_line.contains("admin_url")) << ReadFileText(dir / "gateway.stderr");
@@ -212,14 +215,9 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
   WriteFile(dir / "control.yaml",
             "control:\n  listen: 127.0.0.1:0\n  threads: 4\n  state_dir: control\n"
             "  node_url: " +
-                node_line["url"].get<std::string>() +
-                "\n  node_token_file: node-token\n"
-                "  gateway_url: " +
-                public_url +
+                node_line["url"].get<std::string>() + "\n  gateway_url: " + public_url +
                 "\n  gateway_admin_url: " + gateway_line["admin_url"].get<std::string>() +
-                "\n  gateway_admin_token_file: admin-token\n"
-                "  cds_url: " +
-                cds_url + "\n  operator_key: operator.pem\n  sim_root: sim\n");
+                "\n  cds_url: " + cds_url + "\n  operator_key: operator.pem\n  sim_root: sim\n");
   Daemon control({"--config", (dir / "control.yaml").string(), "control"}, dir / "control.stderr");
   const Json control_line = control.FirstJson();
   ASSERT_TRUE(control_line.contains("url") && control_line.contains("token"))
@@ -233,9 +231,9 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
   };
 
   // Version 2 names the build: the control plane's own build of the same source gives this hash.
-  PutAllowList(cds_url, SignAllowList(*op, 2,
-                                      Json::array({AllowEntry("lunal", "gateway", lunald_hash),
-                                                   AllowEntry("dev", "hello", app_hash)})));
+  Json listed = platform;
+  listed.push_back(AllowEntry("dev", "hello", app_hash));
+  PutAllowList(cds_url, SignAllowList(*op, 2, listed));
   if (HasFatalFailure()) return;
   auto deployed = testing::RunProcess(
       {LunalCli(), "--json", "deploy", (dir / "hello").string(), "--name", "hello"},
@@ -294,7 +292,62 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
   EXPECT_NE(refused.out.find("for dev/changed"), std::string::npos) << refused.out;
   EXPECT_EQ(refused.out.find(app_hash + " for dev/changed"), std::string::npos) << refused.out;
 
+  // Every hop between the roles was mesh mTLS with the expected identities.
+  const std::string node_err = ReadFileText(dir / "node.stderr");
+  EXPECT_EQ(node_err.find("node.api.refused"), std::string::npos) << node_err;
+  EXPECT_NE(ReadFileText(dir / "control.stderr").find("lunal://lunal/control/control-0"),
+            std::string::npos);
+
+  // A restarted control plane relaunches the deployment and stops the instance its previous run
+  // left at the node (which keeps running across the restart): afterwards the node runs exactly
+  // one dev/hello instance, a new one, and the gateway reaches it. The test looks at the node as
+  // a control plane would, with a lunal/control identity of its own.
+  auto observer = lunald_testing::EnrolTestIdentity(dir / "sim", cds_url, "lunal", "control",
+                                                    "observer", lunald_hash);
+  ASSERT_TRUE(observer.ok()) << observer.error();
+  auto observer_tls = lunald_testing::PlatformClientTls(*observer, "lunal", "node");
+  ASSERT_TRUE(observer_tls.ok()) << observer_tls.error();
+  node::NodeClient node_view(
+      {.base_url = node_line["url"].get<std::string>(), .token = {}, .tls = *observer_tls});
+  auto hello_instances = [&]() {
+    std::vector<std::string> ids;
+    auto running = node_view.List();
+    EXPECT_TRUE(running.ok()) << running.error();
+    if (!running.ok()) return ids;
+    for (const auto& i : *running) {
+      if (i.deployment == "hello" && i.state == node::InstanceState::kRunning) {
+        ids.push_back(i.instance_id);
+      }
+    }
+    return ids;
+  };
+  const std::vector<std::string> before = hello_instances();
+  ASSERT_EQ(before.size(), 1u);
+
   EXPECT_EQ(control.StopWith(SIGTERM), 0) << ReadFileText(dir / "control.stderr");
+  Daemon restarted({"--config", (dir / "control.yaml").string(), "control"},
+                   dir / "control2.stderr");
+  ASSERT_TRUE(restarted.FirstJson().contains("url")) << ReadFileText(dir / "control2.stderr");
+  std::vector<std::string> after;
+  for (int i = 0; i < 100; ++i) {
+    after = hello_instances();
+    if (after.size() == 1 && after.front() != before.front()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(after.size(), 1u) << ReadFileText(dir / "control2.stderr");
+  EXPECT_NE(after.front(), before.front());
+  body.clear();
+  for (int i = 0; i < 50 && body.empty(); ++i) {
+    auto r = http.Send(
+        {.method = "GET", .url = gateway_url + "/d/hello/api/hello", .headers = {}, .body = {}});
+    if (r.ok() && r->status == 200) body = std::string(r->body.begin(), r->body.end());
+    if (body.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(ParseJson(body).value_or(Json())["message"],
+            "Hello from your secure Luna Lamp application!")
+      << body;
+
+  EXPECT_EQ(restarted.StopWith(SIGTERM), 0) << ReadFileText(dir / "control2.stderr");
   EXPECT_EQ(gateway.StopWith(SIGTERM), 0) << ReadFileText(dir / "gateway.stderr");
   EXPECT_EQ(node.StopWith(SIGTERM), 0) << ReadFileText(dir / "node.stderr");
   EXPECT_EQ(cds.StopWith(SIGTERM), 0) << ReadFileText(dir / "cds.stderr");

@@ -1,8 +1,9 @@
 // Runs the built `lunald gateway` as an operator does, against a `lunald cds` process: the gateway
 // enrols its attested identity (the allow-list names lunal/gateway with the SHA-256 of the lunald
 // binary), a route is pushed through its admin API to an in-test mesh instance (certificate from
-// the same CDS), a request through the public port reaches that instance over mesh mTLS, a wrong
-// admin token is refused, and SIGTERM stops it cleanly.
+// the same CDS), a request through the public port reaches that instance over mesh mTLS. The admin
+// API is mesh mTLS too: only a lunal/control certificate gets in (the test plays the control plane
+// with a TD of its own); no certificate, or an instance's, fails the handshake. SIGTERM stops it.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -45,11 +46,9 @@ using lunald_testing::SignAllowList;
 namespace fs = std::filesystem;
 
 net::HttpResponse Send(const std::string& method, const std::string& url,
-                       std::optional<std::string> token, std::string body = {}) {
-  net::HttpClient client;
-  net::HttpClientRequest request{.method = method, .url = url, .headers = {}, .body = body};
-  if (token) request.headers.emplace_back("Authorization", "Bearer " + *token);
-  auto r = client.Send(request);
+                       const net::ClientTlsOptions& tls = {}, std::string body = {}) {
+  net::HttpClient client({.tls = tls});
+  auto r = client.Send({.method = method, .url = url, .headers = {}, .body = std::move(body)});
   EXPECT_TRUE(r.ok()) << method << " " << url << ": " << r.error();
   return r.ok() ? *r : net::HttpResponse{.status = -1, .headers = {}, .body = {}};
 }
@@ -57,7 +56,7 @@ net::HttpResponse Send(const std::string& method, const std::string& url,
 TEST(LunaldGatewayTest, HelpShowsTheConfiguration) {
   auto r = testing::RunProcess({LunaldPath(), "gateway", "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* needle : {"admin_token_file:", "cds_url:", "sim_root:", "hardware attester",
+  for (const char* needle : {"control_deployment:", "cds_url:", "sim_root:", "hardware attester",
                              "sha256sum", "/v1/gateway/routes/{deployment}", "\"admin_url\""}) {
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " missing from:\n" << r.out;
   }
@@ -71,22 +70,20 @@ TEST(LunaldGatewayTest, ConfigurationErrorsNameTheirPlace) {
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_NE(typo.err.find("typo.yaml:3:3: gateway.sim_rot: unknown key"), std::string::npos)
       << typo.err;
-  testing::WriteFile(dir / "nocds.yaml", "gateway:\n  sim_root: s\n  admin_token_file: t\n");
+  testing::WriteFile(dir / "nocds.yaml", "gateway:\n  sim_root: s\n");
   auto nocds =
       testing::RunProcess({LunaldPath(), "--config", (dir / "nocds.yaml").string(), "gateway"});
   EXPECT_EQ(nocds.exit_code, 2);
   EXPECT_NE(nocds.err.find("gateway.cds_url: required"), std::string::npos) << nocds.err;
-  // The admin token file must be private.
-  testing::WriteFile(dir / "token", "secret\n");
-  ::chmod((dir / "token").c_str(), 0644);
-  testing::WriteFile(dir / "open.yaml",
+  // The admin token is gone: the admin API is mesh TLS (a stale key is an error, not ignored).
+  testing::WriteFile(dir / "stale.yaml",
                      "gateway:\n  cds_url: http://127.0.0.1:1\n  sim_root: sim\n"
                      "  admin_token_file: token\n");
-  auto open = testing::RunProcess(
-      {LunaldPath(), "--json", "--config", (dir / "open.yaml").string(), "gateway"});
-  EXPECT_NE(open.exit_code, 0);
-  EXPECT_EQ(ParseJson(open.out).value_or(Json())["error"]["reason"], "file.insecure_permissions")
-      << open.out;
+  auto stale =
+      testing::RunProcess({LunaldPath(), "--config", (dir / "stale.yaml").string(), "gateway"});
+  EXPECT_EQ(stale.exit_code, 2);
+  EXPECT_NE(stale.err.find("gateway.admin_token_file: unknown key"), std::string::npos)
+      << stale.err;
 }
 
 TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
@@ -113,15 +110,11 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
   const std::string app_hash = "sha256:" + std::string(64, 'a');
   // First an allow-list that does not name the gateway: it refuses to start, and says which
   // build hash the operator must list.
-  auto put = Send("PUT", cds_url + "/v1/cds/manifest", std::nullopt,
+  auto put = Send("PUT", cds_url + "/v1/cds/manifest", {},
                   SignAllowList(*op, 1, Json::array({AllowEntry("acme", "api", app_hash)})));
   ASSERT_EQ(put.status, 200) << put.body;
-  const std::string token = "lnl_gateway_admin_test_token";
-  testing::WriteFile(dir / "admin-token", token + "\n");
-  ASSERT_EQ(::chmod((dir / "admin-token").c_str(), 0600), 0);
-  testing::WriteFile(dir / "gateway.yaml", "gateway:\n  cds_url: " + cds_url +
-                                               "\n  sim_root: sim\n  admin_token_file: "
-                                               "admin-token\n  threads: 2\n");
+  testing::WriteFile(dir / "gateway.yaml",
+                     "gateway:\n  cds_url: " + cds_url + "\n  sim_root: sim\n  threads: 2\n");
   auto unlisted = testing::RunProcess(
       {LunaldPath(), "--json", "--config", (dir / "gateway.yaml").string(), "gateway"});
   EXPECT_NE(unlisted.exit_code, 0);
@@ -130,11 +123,18 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
       << unlisted.out << unlisted.err;
   EXPECT_NE(unlisted.out.find(lunald_hash), std::string::npos) << unlisted.out;
 
-  put = Send("PUT", cds_url + "/v1/cds/manifest", std::nullopt,
+  const std::string control_hash = "sha256:" + std::string(64, 'c');
+  put = Send("PUT", cds_url + "/v1/cds/manifest", {},
              SignAllowList(*op, 2,
                            Json::array({AllowEntry("lunal", "gateway", lunald_hash),
+                                        AllowEntry("lunal", "control", control_hash),
                                         AllowEntry("acme", "api", app_hash)})));
   ASSERT_EQ(put.status, 200) << put.body;
+  auto control = lunald_testing::EnrolTestIdentity(dir / "sim", cds_url, "lunal", "control",
+                                                   "control-test", control_hash);
+  ASSERT_TRUE(control.ok()) << control.error();
+  auto control_tls = lunald_testing::PlatformClientTls(*control, "lunal", "gateway");
+  ASSERT_TRUE(control_tls.ok()) << control_tls.error();
 
   // The instance: a sim-tdx TD running app_hash, enrolled at the same CDS, behind mesh TLS that
   // admits only the gateway.
@@ -185,7 +185,7 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
       << line.dump() << testing::ReadFileText(dir / "gateway.stderr");
   const std::string url = line["url"], admin_url = line["admin_url"];
   EXPECT_TRUE(url.starts_with("http://127.0.0.1:")) << url;
-  EXPECT_TRUE(admin_url.starts_with("http://127.0.0.1:")) << admin_url;
+  EXPECT_TRUE(admin_url.starts_with("https://127.0.0.1:")) << admin_url;
 
   const Json route = {
       {"tenant", "acme"},
@@ -193,15 +193,28 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
       {"allow_simulated", true},
       {"backends",
        {{{"instance_id", "i-1"}, {"address", "127.0.0.1:" + std::to_string(instance.port())}}}}};
-  auto refused = Send("PUT", admin_url + "/v1/gateway/routes/api", "wrong-token", route.dump());
-  EXPECT_EQ(refused.status, 401);
-  EXPECT_EQ(net::StatusFromErrorBody(refused.status, refused.body).reason(),
-            "gateway.admin.unauthenticated");
-  EXPECT_EQ(Send("GET", url + "/d/api/hello", std::nullopt).status, 404);  // nothing installed
+  // Not the control plane: the instance's own identity (listed, attested), and no certificate.
+  {
+    auto instance_tls = lunald_testing::PlatformClientTls(
+        {.credentials = *creds, .ca_pem = enrolment->ca_pem}, "lunal", "gateway");
+    ASSERT_TRUE(instance_tls.ok()) << instance_tls.error();
+    net::HttpClient impostor({.tls = *instance_tls});
+    auto r = impostor.Send({.method = "PUT",
+                            .url = admin_url + "/v1/gateway/routes/api",
+                            .headers = {},
+                            .body = route.dump()});
+    EXPECT_FALSE(r.ok() && r->status == 200);
+    net::ClientTlsOptions anonymous = *control_tls;
+    anonymous.client_credentials = nullptr;
+    net::HttpClient no_cert({.tls = anonymous});
+    r = no_cert.Send({.method = "GET", .url = admin_url + "/v1/gateway/routes"});
+    EXPECT_FALSE(r.ok() && r->status == 200);
+  }
+  EXPECT_EQ(Send("GET", url + "/d/api/hello").status, 404);  // nothing installed
 
-  auto installed = Send("PUT", admin_url + "/v1/gateway/routes/api", token, route.dump());
+  auto installed = Send("PUT", admin_url + "/v1/gateway/routes/api", *control_tls, route.dump());
   ASSERT_EQ(installed.status, 200) << installed.body;
-  auto answer = Send("GET", url + "/d/api/hello?x=1", std::nullopt);
+  auto answer = Send("GET", url + "/d/api/hello?x=1");
   ASSERT_EQ(answer.status, 200) << answer.body << testing::ReadFileText(dir / "gateway.stderr");
   const Json body = ParseJson(answer.body).value_or(Json());
   EXPECT_EQ(body["instance"], "i-1");
@@ -214,7 +227,9 @@ TEST(LunaldGatewayTest, ServesARoutePushedThroughItsAdminApi) {
   instance.Stop(std::chrono::milliseconds(100));
   const std::string err = testing::ReadFileText(dir / "gateway.stderr");
   EXPECT_NE(err.find("gateway.stopped"), std::string::npos) << err;
-  EXPECT_EQ(err.find(token), std::string::npos) << "the admin token must never be logged";
+  EXPECT_NE(err.find("gateway.admin.refused"), std::string::npos) << err;
+  EXPECT_NE(err.find("mesh.peer.wrong_identity"), std::string::npos) << err;
+  EXPECT_NE(err.find("mesh.peer.no_certificate"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Runs the built `lunald node` beside a built `lunald cds`, as two processes, and drives it only
-// through NodeClient (HTTP, a bearer token), as a control plane in another process would: a real
+// through NodeClient over mesh mTLS, presenting a CDS-issued lunal/control certificate, as
+// `lunald control` does (clients without one, or with another identity, fail the handshake): a real
 // examples/hello-python artifact listed in the operator-signed allow-list runs with evidence; an
 // unlisted build hash is refused by the node (node.allow_list.not_listed); the instance's log
 // lines are events; SIGTERM stops the node with exit 0 and takes the instance's processes along.
@@ -77,8 +78,8 @@ bool ProcessExists(int pid) {
 TEST(LunaldNodeTest, HelpShowsTheConfigurationAndTheTrust) {
   auto r = testing::RunProcess({LunaldPath(), "node", "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* needle : {"sim_root:", "operator_key:", "token_file:", "cds_url:",
-                             "pinned operator key", "/v1/node/events"}) {
+  for (const char* needle : {"sim_root:", "operator_key:", "control_deployment:", "cds_url:",
+                             "pinned operator key", "/v1/node/events", "mesh mTLS only"}) {
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " missing from:\n" << r.out;
   }
 }
@@ -121,31 +122,89 @@ TEST(LunaldNodeTest, RunsAnAllowListedBuildRefusesOthersAndStopsOnSigterm) {
   const Json cds_line = cds.FirstJson();
   ASSERT_TRUE(cds_line.is_object()) << ReadFileText(dir / "cds.stderr");
   const std::string cds_url = cds_line["url"];
+  // The operator lists the node (this lunald's hash), a control plane (the test, playing it with
+  // a TD of its own) and the app.
+  const std::string control_hash = "sha256:" + std::string(64, 'c');
   net::HttpClient http;
   auto put = http.SendJson(
       {.method = "PUT",
        .url = cds_url + "/v1/cds/manifest",
        .headers = {},
        .body = lunald_testing::SignAllowList(
-           *op, 1, Json::array({lunald_testing::AllowEntry("acme", "api", app.build_hash)}))});
+           *op, 1,
+           Json::array(
+               {lunald_testing::AllowEntry("lunal", "node", lunald_testing::LunaldBuildHash()),
+                lunald_testing::AllowEntry("lunal", "control", control_hash),
+                lunald_testing::AllowEntry("acme", "api", app.build_hash)}))});
   ASSERT_TRUE(put.ok()) << put.error();
 
-  const std::string token = "lnl_node_binary_test";
-  WriteFile(dir / "token", token + "\n");
-  fs::permissions(dir / "token", fs::perms::owner_read | fs::perms::owner_write);
   WriteFile(dir / "node.yaml",
             "node:\n  state_dir: node\n  sim_root: sim\n"
-            "  operator_key: operator.pem\n  token_file: token\n"
+            "  operator_key: operator.pem\n"
             "  cds_url: " +
                 cds_url + "\n  launch_timeout_seconds: 30\n");
   Daemon node({"--config", (dir / "node.yaml").string(), "node"}, dir / "node.stderr");
   const Json node_line = node.FirstJson();
   ASSERT_TRUE(node_line.is_object()) << ReadFileText(dir / "node.stderr");
   const std::string node_url = node_line["url"];
-  EXPECT_TRUE(node_url.starts_with("http://127.0.0.1:")) << node_url;
+  EXPECT_TRUE(node_url.starts_with("https://127.0.0.1:")) << node_url;
   EXPECT_EQ(node_line["mr_td"].get<std::string>().size(), 96u);
+  EXPECT_EQ(node_line["identity"], "lunal://lunal/node/node-0");
 
-  node::NodeClient client({.base_url = node_url, .token = token});
+  auto control = lunald_testing::EnrolTestIdentity(dir / "sim", cds_url, "lunal", "control",
+                                                   "control-test", control_hash);
+  ASSERT_TRUE(control.ok()) << control.error();
+  auto control_tls = lunald_testing::PlatformClientTls(*control, "lunal", "node");
+  ASSERT_TRUE(control_tls.ok()) << control_tls.error();
+
+  // Only the control plane's identity gets in. A client with no certificate, and an instance's
+  // (acme/api, listed and attested, but not the control plane), fail the handshake; the node logs
+  // why. The client still checks the node: expecting the gateway there fails on its side.
+  {
+    net::ClientTlsOptions anonymous = *control_tls;
+    anonymous.client_credentials = nullptr;
+    node::NodeClient no_cert({.base_url = node_url, .token = {}, .tls = anonymous});
+    auto r = no_cert.List();
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.error().reason().starts_with("net.")) << r.error();
+
+    auto instance = lunald_testing::EnrolTestIdentity(dir / "sim", cds_url, "acme", "api", "api-1",
+                                                      app.build_hash);
+    ASSERT_TRUE(instance.ok()) << instance.error();
+    auto instance_tls = lunald_testing::PlatformClientTls(*instance, "lunal", "node");
+    ASSERT_TRUE(instance_tls.ok()) << instance_tls.error();
+    node::NodeClient impostor({.base_url = node_url, .token = {}, .tls = *instance_tls});
+    r = impostor.List();
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.error().reason().starts_with("net.")) << r.error();
+
+    auto wrong_server = lunald_testing::PlatformClientTls(*control, "lunal", "gateway");
+    ASSERT_TRUE(wrong_server.ok()) << wrong_server.error();
+    node::NodeClient misdirected({.base_url = node_url, .token = {}, .tls = *wrong_server});
+    r = misdirected.List();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().reason(), "mesh.peer.wrong_identity") << r.error();
+
+    // Plain HTTP is not served at all.
+    node::NodeClient plain({.base_url = "http://" + node_url.substr(8), .token = {}});
+    EXPECT_FALSE(plain.List().ok());
+
+    // The refusals are logged on the node's I/O threads, maybe after the clients gave up.
+    std::string err;
+    for (int i = 0; i < 50; ++i) {
+      err = ReadFileText(dir / "node.stderr");
+      if (err.find("mesh.peer.no_certificate") != std::string::npos &&
+          err.find("mesh.peer.wrong_identity") != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(err.find("node.api.refused"), std::string::npos) << err;
+    EXPECT_NE(err.find("mesh.peer.no_certificate"), std::string::npos) << err;
+    EXPECT_NE(err.find("mesh.peer.wrong_identity"), std::string::npos) << err;
+  }
+
+  node::NodeClient client({.base_url = node_url, .token = {}, .tls = *control_tls});
   node::LaunchRequest request{.tenant = "acme",
                               .deployment = "api",
                               .instance_id = "hello-1",

@@ -10,11 +10,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "attested_identity.h"
 #include "lunal/attest/sim/simulation_root.h"
 #include "lunal/cli/output.h"
 #include "lunal/common/files.h"
 #include "lunal/common/log.h"
 #include "lunal/common/status.h"
+#include "lunal/common/time.h"
+#include "lunal/mesh/tls.h"
 #include "lunal/net/client.h"
 #include "lunal/net/server.h"
 #include "lunal/node/event_feed.h"
@@ -39,21 +42,32 @@ naming file:line:column; relative paths are relative to the file).
     sim_root: /var/lib/lunal/sim-tdx    # required: the sim-tdx state folder (DEVELOPMENT ONLY)
     operator_key: /etc/lunal/operator.pub.pem   # required: the pinned allow-list signer
     cds_url: http://127.0.0.1:8444      # required: allow-list (GET /v1/cds/manifest), CA, enrolment
-    token_file: /etc/lunal/node-token   # required, mode 0600: the API's bearer token
     instance_agent: /usr/lib/lunal/lunald-instance   # default: lunald-instance beside lunald
     gateway_tenant: lunal               # who may call instances over mesh TLS
     gateway_deployment: gateway
     launch_timeout_seconds: 30
+    tenant: lunal                       # the node's own mesh identity: default lunal/node/node-0
+    deployment: node
+    instance: node-0
+    control_deployment: control         # who may call the node API: <tenant>/control
 
 Trust: the node decides for itself what may run. It runs only builds named by an allow-list
 signed with the pinned operator key (fetched from the CDS, never lower in version than one seen
-before); whoever holds the API token may only ask. The CDS is trusted for its CA and as the
-place the signed list is fetched from, not for its contents.
+before); the control plane may only ask. The CDS is trusted for its CA and as the place the
+signed list is fetched from, not for its contents.
 
-Endpoints (docs/protocols/instance-agent.md "HTTP API"; Authorization: Bearer <token>):
+Identity: like `lunald gateway`, the node attests with a simulated TD under `sim_root` and enrols
+at the CDS with build hash "sha256:" + SHA-256 of this lunald executable, which the operator's
+allow-list must name for (tenant, deployment). Its API is served over mesh mTLS only
+(docs/protocols/platform-mesh.md): the client must present a CDS mesh certificate for
+<tenant>/<control_deployment> (`lunald control`); anyone else fails the handshake, logged as
+node.api.refused.
+
+Endpoints (docs/protocols/instance-agent.md "HTTP API"):
 POST/GET /v1/node/instances, DELETE /v1/node/instances/{id},
-GET /v1/node/events?after=SEQ&wait=SECONDS. Prints {"url": …, "mr_td": …} on stdout when
-serving; SIGTERM or SIGINT stops every instance and exits 0.)help";
+GET /v1/node/events?after=SEQ&wait=SECONDS. Prints {"url": "https://…", "mr_td": …,
+"identity": "lunal://…"} on stdout when serving; SIGTERM or SIGINT stops every instance and
+exits 0.)help";
 
 struct NodeConfig {
   std::string bind_address = "127.0.0.1";
@@ -63,11 +77,14 @@ struct NodeConfig {
   fs::path sim_root;
   fs::path operator_key;
   std::string cds_url;
-  fs::path token_file;
   fs::path instance_agent;
   std::string gateway_tenant = "lunal";
   std::string gateway_deployment = "gateway";
   std::chrono::seconds launch_timeout{30};
+  std::string tenant = "lunal";
+  std::string deployment = "node";
+  std::string instance = "node-0";
+  std::string control_deployment = "control";
 };
 
 Result<NodeConfig> ParseNodeConfig(const std::string& file) {
@@ -92,8 +109,6 @@ Result<NodeConfig> ParseNodeConfig(const std::string& file) {
       LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
       while (!c.cds_url.empty() && c.cds_url.back() == '/') c.cds_url.pop_back();
       if (!net::ParseUrl(c.cds_url).ok()) return section.Error(v, key, "expected an http(s) URL");
-    } else if (key == "token_file") {
-      LUNAL_ASSIGN_OR_RETURN(c.token_file, section.Path(v, key));
     } else if (key == "instance_agent") {
       LUNAL_ASSIGN_OR_RETURN(c.instance_agent, section.Path(v, key));
     } else if (key == "gateway_tenant") {
@@ -103,6 +118,14 @@ Result<NodeConfig> ParseNodeConfig(const std::string& file) {
     } else if (key == "launch_timeout_seconds") {
       LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 3600));
       c.launch_timeout = std::chrono::seconds(n);
+    } else if (key == "tenant") {
+      LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
+    } else if (key == "deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
+    } else if (key == "instance") {
+      LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
+    } else if (key == "control_deployment") {
+      LUNAL_ASSIGN_OR_RETURN(c.control_deployment, section.Text(v, key));
     } else {
       return section.Error(entry.first, key, "unknown key", "config.unknown_key");
     }
@@ -111,7 +134,6 @@ Result<NodeConfig> ParseNodeConfig(const std::string& file) {
   if (c.sim_root.empty()) return section.Missing("sim_root");
   if (c.operator_key.empty()) return section.Missing("operator_key");
   if (c.cds_url.empty()) return section.Missing("cds_url");
-  if (c.token_file.empty()) return section.Missing("token_file");
   return c;
 }
 
@@ -159,13 +181,27 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
   if (!config.ok()) return cli::ReportError(config.error(), json);
   auto operator_pem = ReadFile(config->operator_key);
   if (!operator_pem.ok()) return cli::ReportError(operator_pem.error(), json);
-  auto token = ReadPrivateFile(config->token_file);
-  if (!token.ok()) return cli::ReportError(token.error(), json);
-  while (!token->empty() && (token->back() == '\n' || token->back() == '\r')) token->pop_back();
   auto sim_root = attest::sim::SimulationRoot::Open(config->sim_root, SystemClock::Instance());
   if (!sim_root.ok()) return cli::ReportError(sim_root.error(), json);
   auto ca = FetchCa(config->cds_url);
   if (!ca.ok()) return cli::ReportError(ca.error(), json);
+  auto identity = EnrolPlatformRole(config->sim_root, {.cds_url = config->cds_url,
+                                                       .tenant = config->tenant,
+                                                       .deployment = config->deployment,
+                                                       .instance = config->instance,
+                                                       .build_hash = {}});
+  if (!identity.ok()) return cli::ReportError(identity.error(), json);
+  auto trust = mesh::MeshTrust::FromPem((*identity)->ca_pem(), SystemClock::Instance());
+  if (!trust.ok()) return cli::ReportError(trust.error(), json);
+  // The API: mesh mTLS, and only the control plane's identity may call it.
+  const mesh::PeerExpectation control = PlatformPeer(config->tenant, config->control_deployment);
+  auto authorize = mesh::MeshPeerAuthorizer(control, "node.auth.unauthenticated");
+  if (!authorize.ok()) return cli::ReportError(authorize.error(), json);
+  auto api_tls = mesh::MeshServerTls(
+      (*identity)->credentials(), *trust, control, [](std::string_view remote, const Status& why) {
+        log::Warn("node.api.refused", {{"remote", remote}, {"status", why.ToString()}});
+      });
+  if (!api_tls.ok()) return cli::ReportError(api_tls.error(), json);
   fs::path agent_binary = config->instance_agent;
   if (agent_binary.empty()) {
     std::error_code ec;
@@ -191,7 +227,7 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
                                .clock = &SystemClock::Instance()});
   if (!agent.ok()) return cli::ReportError(agent.error(), json);
   net::Router router;
-  if (Status s = node::AddNodeRoutes(router, **agent, *token, &feed); !s.ok()) {
+  if (Status s = node::AddNodeRoutes(router, **agent, std::move(*authorize), &feed); !s.ok()) {
     return cli::ReportError(s, json);
   }
   net::HttpServer server(
@@ -199,6 +235,7 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
        .port = config->port,
        .threads = config->threads,
        .max_body_bytes = std::size_t{1} << 20,
+       .tls = std::move(*api_tls),
        .on_internal_error =
            [](const net::HttpRequest& req, const Status& s) {
              log::Error("node.internal_error", {{"path", req.path}, {"status", s.ToString()}});
@@ -208,8 +245,9 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
   const std::string host = config->bind_address.find(':') != std::string::npos
                                ? "[" + config->bind_address + "]"
                                : config->bind_address;
-  std::printf("%s\n", Json{{"url", fmt::format("http://{}:{}", host, server.port())},
-                           {"mr_td", (*agent)->MrTdHex()}}
+  std::printf("%s\n", Json{{"url", fmt::format("https://{}:{}", host, server.port())},
+                           {"mr_td", (*agent)->MrTdHex()},
+                           {"identity", (*identity)->credentials()->Identity().Uri()}}
                           .dump()
                           .c_str());
   std::fflush(stdout);

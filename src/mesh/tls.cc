@@ -96,4 +96,24 @@ Result<MeshIdentity> PeerIdentity(const net::HttpResponse& response) {
   return IdentityOfDer(response.peer_certificate_der);
 }
 
+Result<net::Authorizer> MeshPeerAuthorizer(PeerExpectation clients, std::string reason) {
+  LUNAL_RETURN_IF_ERROR(clients.Validate());
+  return net::Authorizer([clients = std::move(clients),
+                          reason = std::move(reason)](const net::HttpRequest& request) -> Status {
+    Result<MeshIdentity> peer = PeerIdentity(request);
+    if (!peer) {
+      return Unauthenticated(reason, "a mesh client certificate is required ({})",
+                             peer.error().reason());
+    }
+    const bool matches = peer->tenant == clients.tenant &&
+                         (!clients.deployment || peer->deployment == *clients.deployment) &&
+                         (!clients.instance || peer->instance == *clients.instance);
+    if (!matches) {
+      return Unauthenticated(reason, "{} may not call this API (expected {}/{})", peer->Uri(),
+                             clients.tenant, clients.deployment.value_or("*"));
+    }
+    return Status::Ok();
+  });
+}
+
 }  // namespace lunal::mesh

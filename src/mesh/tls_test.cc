@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "lunal/crypto/digest.h"
+#include "lunal/net/errors.h"
 #include "lunal/testing/testing.h"
 #include "test_ca.h"
 
@@ -355,6 +356,55 @@ TEST_F(MeshTlsTest, OpensslSClientInterop) {
   lunal::testing::ProcessResult anonymous = s_client({"-tls1_3"});
   EXPECT_EQ(anonymous.out.find("lunal://"), std::string::npos) << anonymous.out;
   EXPECT_TRUE(Refused("mesh.peer.no_certificate"));
+}
+
+// MeshPeerAuthorizer: the handshake admits any acme client; routes guarded by the authorizer
+// admit only acme/gateway. The check reads the certificate the handshake verified, so on a
+// server without mesh TLS (no peer certificate) it refuses everything.
+TEST_F(MeshTlsTest, PeerAuthorizerAdmitsOnlyTheExpectedDeployment) {
+  auto authorize = MeshPeerAuthorizer(
+      {.tenant = "acme", .deployment = "gateway", .any_build = true}, "svc.auth.unauthenticated");
+  ASSERT_TRUE(authorize) << authorize.error();
+  Result<net::TlsServerOptions> tls =
+      MeshServerTls(Credentials(testing::Issue(ca_, Instance("i-1"))), trust_,
+                    {.tenant = "acme", .any_build = true});
+  ASSERT_TRUE(tls) << tls.error();
+  net::Router router;
+  ASSERT_TRUE(router
+                  .Add("GET", "/guarded",
+                       [auth = *authorize](net::HttpRequest& request) {
+                         if (Status s = auth(request); !s.ok()) return net::ErrorResponse(s);
+                         return net::HttpResponse::Json(200, {{"ok", true}});
+                       })
+                  .ok());
+  net::ServerOptions options;
+  options.tls = std::move(*tls);
+  server_ = std::make_unique<net::HttpServer>(std::move(options), std::move(router));
+  ASSERT_TRUE(server_->Start().ok());
+
+  Profile gateway = Instance("gw-1");
+  gateway.deployment = "gateway";
+  Result<net::HttpResponse> admitted =
+      Client(testing::Issue(ca_, gateway))->Send({.url = Url("/guarded")});
+  ASSERT_TRUE(admitted) << admitted.error();
+  EXPECT_EQ(admitted->status, 200);
+
+  // Another deployment of the same tenant passes the handshake, not the authorizer.
+  Result<net::HttpResponse> refused =
+      Client(testing::Issue(ca_, Instance("i-2")))->Send({.url = Url("/guarded")});
+  ASSERT_TRUE(refused) << refused.error();
+  EXPECT_EQ(refused->status, 401);
+  const Status why = net::StatusFromErrorBody(refused->status, refused->body);
+  EXPECT_EQ(why.reason(), "svc.auth.unauthenticated");
+  EXPECT_NE(why.message().find("lunal://acme/chat/i-2"), std::string::npos) << why;
+
+  // A request that came without a verified certificate (a plain server) is refused.
+  net::HttpRequest plain;
+  Status none = (*authorize)(plain);
+  EXPECT_EQ(none.code(), Code::kUnauthenticated);
+  EXPECT_NE(none.message().find("mesh.peer.no_certificate"), std::string::npos) << none;
+
+  EXPECT_EQ(MeshPeerAuthorizer({.tenant = ""}, "r").error().reason(), "mesh.expectation.invalid");
 }
 
 }  // namespace

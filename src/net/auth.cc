@@ -22,4 +22,16 @@ bool BearerMatches(const HttpRequest& request,
   return !token.empty() && ConstantTimeEqual(digest, expected_sha256);
 }
 
+Result<Authorizer> BearerAuthorizer(std::string_view token, std::string reason,
+                                    std::string_view bad_option_reason) {
+  if (token.empty()) {
+    return InvalidArgument(std::string(bad_option_reason), "the API token is empty");
+  }
+  const auto expected = crypto::Sha256(AsBytes(token));
+  return Authorizer([expected, reason = std::move(reason)](const HttpRequest& request) -> Status {
+    if (BearerMatches(request, expected)) return Status::Ok();
+    return Unauthenticated(reason, "a valid \"Authorization: Bearer <token>\" is required");
+  });
+}
+
 }  // namespace lunal::net

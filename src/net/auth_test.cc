@@ -35,5 +35,22 @@ TEST(BearerTest, MatchesOnlyTheTokenWhoseDigestIsStored) {
   EXPECT_FALSE(BearerMatches(WithAuthorization("Bearer "), crypto::Sha256(AsBytes(""))));
 }
 
+TEST(BearerAuthorizerTest, AdmitsOnlyTheTokenAndRefusesWithTheGivenReason) {
+  auto authorize = BearerAuthorizer("lnl_secret", "svc.auth.unauthenticated", "svc.bad_option");
+  ASSERT_TRUE(authorize.ok()) << authorize.error();
+  EXPECT_TRUE((*authorize)(WithAuthorization("Bearer lnl_secret")).ok());
+  for (const char* header : {"Bearer lnl_secreT", "Basic lnl_secret", "Bearer "}) {
+    Status refused = (*authorize)(WithAuthorization(header));
+    EXPECT_EQ(refused.code(), Code::kUnauthenticated) << header;
+    EXPECT_EQ(refused.reason(), "svc.auth.unauthenticated") << header;
+  }
+  EXPECT_EQ((*authorize)(HttpRequest{}).reason(), "svc.auth.unauthenticated");
+
+  auto empty = BearerAuthorizer("", "svc.auth.unauthenticated", "svc.bad_option");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(empty.error().reason(), "svc.bad_option");
+}
+
 }  // namespace
 }  // namespace lunal::net

@@ -32,10 +32,10 @@ struct NodeClient::Impl {
                     std::string body) {
     std::string base = options.base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    net::HttpClientRequest req{.method = std::move(method),
-                               .url = base + path,
-                               .headers = {{"Authorization", "Bearer " + options.token}},
-                               .body = std::move(body)};
+    net::HttpClientRequest req{
+        .method = std::move(method), .url = base + path, .headers = {}, .body = std::move(body)};
+    if (!options.token.empty())
+      req.headers.emplace_back("Authorization", "Bearer " + options.token);
     return client.SendJson(std::move(req));
   }
 };
@@ -44,12 +44,15 @@ NodeClient::NodeClient(NodeClientOptions options) : impl_(std::make_unique<Impl>
   impl_->options = std::move(options);
   const auto longest = std::max(impl_->options.request_timeout,
                                 impl_->options.launch_timeout + impl_->options.request_timeout);
-  impl_->calls = std::make_unique<net::HttpClient>(net::ClientOptions{
-      .connect_timeout = impl_->options.connect_timeout, .request_timeout = longest});
+  impl_->calls = std::make_unique<net::HttpClient>(
+      net::ClientOptions{.connect_timeout = impl_->options.connect_timeout,
+                         .request_timeout = longest,
+                         .tls = impl_->options.tls});
   impl_->events = std::make_unique<net::HttpClient>(net::ClientOptions{
       .connect_timeout = impl_->options.connect_timeout,
       .request_timeout =
-          std::chrono::seconds(kMaxEventWaitSeconds) + impl_->options.request_timeout});
+          std::chrono::seconds(kMaxEventWaitSeconds) + impl_->options.request_timeout,
+      .tls = impl_->options.tls});
 }
 
 NodeClient::~NodeClient() = default;

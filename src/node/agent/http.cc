@@ -20,14 +20,6 @@ namespace {
 using net::HttpRequest;
 using net::HttpResponse;
 
-Status Authorize(const HttpRequest& req, const std::array<std::uint8_t, 32>& expected) {
-  if (!net::BearerMatches(req, expected)) {
-    return Unauthenticated("node.auth.unauthenticated",
-                           "a valid \"Authorization: Bearer <token>\" is required");
-  }
-  return Status::Ok();
-}
-
 Status BadField(std::string_view field, std::string_view why) {
   return InvalidArgument("node.request.bad_field", "{}: {}", field, why);
 }
@@ -66,34 +58,41 @@ Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token) {
 }
 
 Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token, EventFeed* events) {
-  if (token.empty()) return InvalidArgument("node.config.bad_option", "the API token is empty");
-  const auto expected = crypto::Sha256(AsBytes(token));
+  LUNAL_ASSIGN_OR_RETURN(
+      net::Authorizer authorize,
+      net::BearerAuthorizer(token, "node.auth.unauthenticated", "node.config.bad_option"));
+  return AddNodeRoutes(router, agent, std::move(authorize), events);
+}
+
+Status AddNodeRoutes(net::Router& router, NodeAgent& agent, net::Authorizer authorize,
+                     EventFeed* events) {
+  if (!authorize) return InvalidArgument("node.config.bad_option", "no authorizer");
+  // Every handler authorizes before looking at anything else in the request.
+  auto auth = std::make_shared<const net::Authorizer>(std::move(authorize));
+  LUNAL_RETURN_IF_ERROR(router.Add("POST", "/v1/node/instances", [&agent, auth](HttpRequest& req) {
+    if (Status s = (*auth)(req); !s.ok()) return Error(req, s);
+    auto request = ParseLaunch(req.body);
+    if (!request.ok()) return Error(req, request.error());
+    auto launched = agent.Launch(*request);
+    if (!launched.ok()) return Error(req, launched.error());
+    return HttpResponse::Json(201, ToJson(*launched));
+  }));
+  LUNAL_RETURN_IF_ERROR(router.Add("GET", "/v1/node/instances", [&agent, auth](HttpRequest& req) {
+    if (Status s = (*auth)(req); !s.ok()) return Error(req, s);
+    Json list = Json::array();
+    for (const InstanceStatus& s : agent.List()) list.push_back(ToJson(s));
+    return HttpResponse::Json(200, Json{{"instances", std::move(list)}});
+  }));
   LUNAL_RETURN_IF_ERROR(
-      router.Add("POST", "/v1/node/instances", [&agent, expected](HttpRequest& req) {
-        if (Status s = Authorize(req, expected); !s.ok()) return Error(req, s);
-        auto request = ParseLaunch(req.body);
-        if (!request.ok()) return Error(req, request.error());
-        auto launched = agent.Launch(*request);
-        if (!launched.ok()) return Error(req, launched.error());
-        return HttpResponse::Json(201, ToJson(*launched));
-      }));
-  LUNAL_RETURN_IF_ERROR(
-      router.Add("GET", "/v1/node/instances", [&agent, expected](HttpRequest& req) {
-        if (Status s = Authorize(req, expected); !s.ok()) return Error(req, s);
-        Json list = Json::array();
-        for (const InstanceStatus& s : agent.List()) list.push_back(ToJson(s));
-        return HttpResponse::Json(200, Json{{"instances", std::move(list)}});
-      }));
-  LUNAL_RETURN_IF_ERROR(
-      router.Add("DELETE", "/v1/node/instances/{id}", [&agent, expected](HttpRequest& req) {
-        if (Status s = Authorize(req, expected); !s.ok()) return Error(req, s);
+      router.Add("DELETE", "/v1/node/instances/{id}", [&agent, auth](HttpRequest& req) {
+        if (Status s = (*auth)(req); !s.ok()) return Error(req, s);
         const std::string id(req.PathParam("id"));
         if (Status s = agent.Stop(id); !s.ok()) return Error(req, s);
         return HttpResponse::Json(200, Json{{"stopped", id}});
       }));
   if (events == nullptr) return Status::Ok();
-  LUNAL_RETURN_IF_ERROR(router.Add("GET", "/v1/node/events", [events, expected](HttpRequest& req) {
-    if (Status s = Authorize(req, expected); !s.ok()) return Error(req, s);
+  LUNAL_RETURN_IF_ERROR(router.Add("GET", "/v1/node/events", [events, auth](HttpRequest& req) {
+    if (Status s = (*auth)(req); !s.ok()) return Error(req, s);
     auto after = QueryNumber(req, "after", 0, std::numeric_limits<std::uint64_t>::max());
     if (!after.ok()) return Error(req, after.error());
     auto wait = QueryNumber(req, "wait", 0, kMaxEventWaitSeconds);

@@ -13,11 +13,14 @@
 // "allow_simulated" defaults to false; every other member is required, and unknown members are
 // refused, so a misspelt field never silently loosens a route.
 //
-// Every request needs "Authorization: Bearer <token>" (RFC 6750 §2.1); the presented token's
-// SHA-256 is compared with the configured one's in constant time.
+// Every request needs what the server's net::Authorizer admits: `lunald gateway` serves the API
+// over mesh TLS and admits only the control plane's mesh identity (mesh::MeshPeerAuthorizer); with
+// a token instead, "Authorization: Bearer <token>" (RFC 6750 §2.1), whose SHA-256 is compared with
+// the configured one's in constant time.
 //
 // Errors (Lunal's JSON error body, net/errors.h):
-//   401 gateway.admin.unauthenticated (kUnauthenticated)  missing or wrong bearer token
+//   401 gateway.admin.unauthenticated (kUnauthenticated)  missing or wrong bearer token, or a
+//                                                         mesh peer that is not the control plane
 //   400 gateway.admin.bad_field (kInvalidArgument)        body not a JSON object, unknown member,
 //                                                         wrong type, or a route ValidateRoute
 //                                                         refuses (the message says which)
@@ -39,6 +42,7 @@
 #include "lunal/common/result.h"
 #include "lunal/common/status.h"
 #include "lunal/gateway/gateway.h"
+#include "lunal/net/auth.h"
 #include "lunal/net/client.h"
 #include "lunal/net/server.h"
 
@@ -47,6 +51,11 @@ namespace lunal::gateway {
 // Registers the admin routes above on `router`, serving `gateway` (which must outlive the server
 // the router is given to) to holders of `token`.
 Status AddGatewayAdminRoutes(net::Router& router, Gateway& gateway, std::string token);
+// The same routes guarded by `authorize` instead of a token: `lunald gateway` serves them over
+// mesh TLS with mesh::MeshPeerAuthorizer (only the control plane's mesh identity may call); its
+// refusals are answered as they are. Errors: InvalidArgument gateway.admin.bad_options (an empty
+// authorizer), net.route_conflict.
+Status AddGatewayAdminRoutes(net::Router& router, Gateway& gateway, net::Authorizer authorize);
 
 // The JSON form of a route (the admin API's), and its strict parse (members and types only; the
 // PUT handler also applies ValidateRoute). ParseRouteJson's errors: InvalidArgument
@@ -55,9 +64,9 @@ Json RouteToJson(const Route& route);
 Result<Route> ParseRouteJson(const Json& body, std::string_view deployment);
 
 struct AdminClientOptions {
-  std::string base_url = {};  // the admin server, e.g. "http://127.0.0.1:7081"
-  std::string token = {};
-  net::ClientOptions http = {};  // timeouts; TLS when base_url is https
+  std::string base_url = {};     // the admin server, e.g. "https://127.0.0.1:7081"
+  std::string token = {};        // sent as a bearer token unless empty (mesh TLS needs none)
+  net::ClientOptions http = {};  // timeouts; TLS when base_url is https (mesh::MeshClientTls)
 };
 
 // The admin API's client, for a control plane in another process. Errors: the server's (by

@@ -26,6 +26,7 @@
 #include "lunal/common/result.h"
 #include "lunal/mesh/identity.h"
 #include "lunal/mesh/peer.h"
+#include "lunal/net/auth.h"
 #include "lunal/net/client.h"
 #include "lunal/net/http.h"
 #include "lunal/net/server.h"
@@ -78,5 +79,14 @@ Result<net::ClientTlsOptions> MeshClientTls(std::shared_ptr<MeshCredentials> sel
 // "mesh.peer.no_certificate" (not a TLS connection with a peer certificate), mesh.cert.*.
 Result<MeshIdentity> PeerIdentity(const net::HttpRequest& request);
 Result<MeshIdentity> PeerIdentity(const net::HttpResponse& response);
+
+// An Authorizer (net/auth.h) for the routes of a server whose TLS options come from
+// MeshServerTls: admits a request only when its connection presented a mesh certificate whose
+// tenant, and deployment and instance when `clients` sets them, are the expected ones. The
+// handshake has already verified the chain, the validity and the whole expectation; this re-check
+// means that routes wired by mistake to a server without mesh TLS refuse every request instead
+// of admitting every one. Refusals: Unauthenticated `reason`. The expectation must be valid
+// (Validate), else InvalidArgument "mesh.expectation.invalid".
+Result<net::Authorizer> MeshPeerAuthorizer(PeerExpectation clients, std::string reason);
 
 }  // namespace lunal::mesh

@@ -1,6 +1,8 @@
 // NodeClient: the node agent's HTTP API (http.h) from another process — what a remote control
 // plane uses to *ask* a node (`lunald node`) to run, stop and list instances and to follow its
-// events. Every call carries "Authorization: Bearer <token>".
+// events. Every call carries "Authorization: Bearer <token>" when given one; `lunald control`
+// instead presents its mesh certificate (tls = mesh::MeshClientTls) to a node serving over mesh
+// TLS.
 //
 //   NodeClient node({.base_url = "http://127.0.0.1:7443", .token = token});
 //   LUNAL_ASSIGN_OR_RETURN(InstanceStatus running, node.Launch(request));
@@ -27,14 +29,16 @@
 
 #include "lunal/common/result.h"
 #include "lunal/common/status.h"
+#include "lunal/net/client.h"
 #include "lunal/node/event_feed.h"
 #include "lunal/node/node.h"
 
 namespace lunal::node {
 
 struct NodeClientOptions {
-  std::string base_url = {};  // "http://127.0.0.1:<port>", no trailing slash needed
-  std::string token = {};     // the node's API token
+  std::string base_url = {};       // "https://127.0.0.1:<port>", no trailing slash needed
+  std::string token = {};          // the node's API token; none is sent when empty (mesh TLS)
+  net::ClientTlsOptions tls = {};  // for https: mesh::MeshClientTls (lunald control)
   std::chrono::milliseconds connect_timeout{5'000};
   // For Stop and List; Launch allows launch_timeout plus this, PollEvents its wait plus this.
   std::chrono::milliseconds request_timeout{30'000};

@@ -18,10 +18,11 @@
 //                                    400 node.request.bad_field.
 //
 // Every route needs "Authorization: Bearer <token>", compared in constant time (SHA-256 of both
-// sides): 401 node.auth.unauthenticated otherwise. Errors are net::ErrorResponse bodies, so the
-// HTTP status follows the code (errors.h): node.allow_list.not_listed / rollback / bad_signature
-// are policy violations (403), node.launch.manifest_mismatch / artifact_mismatch verification
-// failures (422), node.request.bad_field 400, node.allow_list.unavailable 503,
+// sides), or whatever the given net::Authorizer admits (lunald node: the control plane's mesh
+// certificate): 401 node.auth.unauthenticated otherwise. Errors are net::ErrorResponse bodies, so
+// the HTTP status follows the code (errors.h): node.allow_list.not_listed / rollback /
+// bad_signature are policy violations (403), node.launch.manifest_mismatch / artifact_mismatch
+// verification failures (422), node.request.bad_field 400, node.allow_list.unavailable 503,
 // node.launch.timeout 504.
 //
 // POST blocks until the instance is ready (up to NodeOptions::launch_timeout) and a waiting
@@ -33,6 +34,7 @@
 #include <string>
 
 #include "lunal/common/status.h"
+#include "lunal/net/auth.h"
 #include "lunal/net/server.h"
 #include "lunal/node/event_feed.h"
 #include "lunal/node/node.h"
@@ -45,6 +47,12 @@ Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token);
 // server; Close it before stopping the server so that waiting polls answer at once). Without a
 // feed (nullptr) the events route is not added.
 Status AddNodeRoutes(net::Router& router, NodeAgent& agent, std::string token, EventFeed* events);
+// The same routes guarded by `authorize` instead of a token: `lunald node` serves them over mesh
+// TLS with mesh::MeshPeerAuthorizer (only the control plane's mesh identity may call). Its
+// refusals are answered as they are (Unauthenticated → 401). Errors: InvalidArgument
+// node.config.bad_option (an empty authorizer), net.* from Router::Add.
+Status AddNodeRoutes(net::Router& router, NodeAgent& agent, net::Authorizer authorize,
+                     EventFeed* events);
 
 // The longest long poll the events route grants (seconds).
 inline constexpr int kMaxEventWaitSeconds = 25;
