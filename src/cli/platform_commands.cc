@@ -790,12 +790,16 @@ Result<int> RunUpload(const PlatformState& s, bool json) {
 Result<int> RunLogs(const PlatformState& s, bool json) {
   LUNAL_ASSIGN_OR_RETURN(ApiClient api, Api(s));
   std::int64_t after = 0;
-  do {
+  // The API answers a page at a time: without -f, read pages until one comes back empty.
+  bool more = true;
+  while (more) {
     std::string path =
         fmt::format("{}/logs?after={}&wait={}", D(s.app_name), after, s.follow ? 25 : 0);
     if (!s.instance.empty()) path += "&instance=" + ApiClient::Escape(s.instance);
     LUNAL_ASSIGN_OR_RETURN(Json page, api.Get(path));
-    for (const Json& l : page.value("logs", Json::array())) {
+    const Json lines = page.value("logs", Json::array());
+    more = s.follow || !lines.empty();
+    for (const Json& l : lines) {
       after = std::max<std::int64_t>(after, l.value("seq", after));
       if (json) {
         fmt::print("{}\n", l.dump());
@@ -805,7 +809,7 @@ Result<int> RunLogs(const PlatformState& s, bool json) {
       }
     }
     std::fflush(stdout);
-  } while (s.follow);
+  }
   return kExitOk;
 }
 

@@ -328,18 +328,29 @@ TEST_F(PlatformCommandsTest, ScaleLogsAndUploadRoundTrip) {
   Json scaled = Deployment();
   scaled["instances_desired"] = 3;
   api_.Json("POST", "/v1/deployments/hello/scale", scaled);
-  api_.Json("GET", "/v1/deployments/hello/logs",
-            {{"logs",
-              {{{"seq", 1},
-                {"time", "2026-11-21T10:00:01Z"},
-                {"instance_id", "build"},
-                {"stream", "build"},
-                {"line", "step 1/2"}},
-               {{"seq", 2},
-                {"time", "2026-11-21T10:00:09Z"},
-                {"instance_id", "i-0a1b2c3d"},
-                {"stream", "stdout"},
-                {"line", "listening on :8080"}}}}});
+  // The log API answers a page at a time (after=SEQ); the CLI reads pages until an empty one.
+  const Json lines = Json::array({{{"seq", 1},
+                                   {"time", "2026-11-21T10:00:01Z"},
+                                   {"instance_id", "build"},
+                                   {"stream", "build"},
+                                   {"line", "step 1/2"}},
+                                  {{"seq", 2},
+                                   {"time", "2026-11-21T10:00:09Z"},
+                                   {"instance_id", "i-0a1b2c3d"},
+                                   {"stream", "stdout"},
+                                   {"line", "listening on :8080"}},
+                                  {{"seq", 5},
+                                   {"time", "2026-11-21T10:00:10Z"},
+                                   {"instance_id", "i-0a1b2c3d"},
+                                   {"stream", "stderr"},
+                                   {"line", "GET /api/hello"}}});
+  api_.Add("GET", "/v1/deployments/hello/logs", [lines](net::HttpRequest& req) {
+    const std::string after(req.Query("after").value_or("0"));
+    Json page = Json::array();
+    if (after == "0") page = {lines[0], lines[1]};  // a "full" page of two
+    if (after == "2") page = {lines[2]};
+    return net::HttpResponse::Json(200, {{"logs", page}});
+  });
   api_.Json("POST", "/v1/deployments/hello/signatures",
             {{"developer_id", "dev@example.com"},
              {"key_id", "SHA256:abc"},
@@ -360,9 +371,16 @@ TEST_F(PlatformCommandsTest, ScaleLogsAndUploadRoundTrip) {
   ASSERT_EQ(logs.exit_code, 0) << logs.err;
   EXPECT_EQ(logs.out,
             "2026-11-21T10:00:01Z build build step 1/2\n"
-            "2026-11-21T10:00:09Z i-0a1b2c3d stdout listening on :8080\n");
-  EXPECT_EQ(api_.Find("GET", "/v1/deployments/hello/logs")->target,
-            "/v1/deployments/hello/logs?after=0&wait=0&instance=i-0a1b2c3d");
+            "2026-11-21T10:00:09Z i-0a1b2c3d stdout listening on :8080\n"
+            "2026-11-21T10:00:10Z i-0a1b2c3d stderr GET /api/hello\n");
+  std::vector<std::string> pages;
+  for (const auto& seen : api_.seen()) {
+    if (seen.target.starts_with("/v1/deployments/hello/logs")) pages.push_back(seen.target);
+  }
+  EXPECT_EQ(pages, (std::vector<std::string>{
+                       "/v1/deployments/hello/logs?after=0&wait=0&instance=i-0a1b2c3d",
+                       "/v1/deployments/hello/logs?after=2&wait=0&instance=i-0a1b2c3d",
+                       "/v1/deployments/hello/logs?after=5&wait=0&instance=i-0a1b2c3d"}));
 
   const std::string signature =
       "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n";

@@ -6,10 +6,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <utility>
 
 #include "lunal/cds/manifest.h"
+#include "lunal/common/files.h"
 #include "lunal/common/json.h"
 #include "lunal/common/log.h"
 #include "lunal/crypto/keys.h"
@@ -29,16 +31,45 @@ constexpr std::chrono::seconds kBackoff{1};
 // callback is cleared under `mu` before the destructor returns, so no event reaches a control
 // plane that is gone.
 struct RemoteNode::Pump {
-  explicit Pump(node::NodeClientOptions options) : client(std::move(options)) {}
-  node::NodeClient client;  // its own connection: the long poll holds up no launch
+  Pump(node::NodeClientOptions options, std::filesystem::path cursor)
+      : client(std::move(options)), cursor_file(std::move(cursor)) {}
+  node::NodeClient client;                  // its own connection: the long poll holds up no launch
+  const std::filesystem::path cursor_file;  // empty: no saved place
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;                                 // guarded by mu
   std::function<void(const node::NodeEvent&)> on_event;  // guarded by mu
 
+  // The saved place, "<epoch> <next>"; {"", 0} when there is none.
+  std::pair<std::string, std::uint64_t> LoadCursor() const {
+    if (cursor_file.empty()) return {"", 0};
+    auto text = ReadFileIfExists(cursor_file, {.max_bytes = 256});
+    if (!text.ok() || !text->has_value()) {
+      if (!text.ok()) {
+        log::Warn("control.node_events.cursor_unreadable", {{"status", text.error().ToString()}});
+      }
+      return {"", 0};
+    }
+    std::istringstream in(**text);
+    std::string epoch;
+    std::uint64_t next = 0;
+    if (!(in >> epoch >> next)) {
+      log::Warn("control.node_events.cursor_unreadable", {{"file", cursor_file.string()}});
+      return {"", 0};
+    }
+    return {epoch, next};
+  }
+
+  void SaveCursor(const std::string& epoch, std::uint64_t next) const {
+    if (cursor_file.empty()) return;
+    Status s = WriteFileAtomically(cursor_file, fmt::format("{} {}\n", epoch, next), 0600);
+    if (!s.ok()) log::Warn("control.node_events.cursor_unsaved", {{"status", s.ToString()}});
+  }
+
   static void Run(const std::shared_ptr<Pump>& self) {
-    std::uint64_t after = 0;  // from the oldest event the node holds: OnNodeEvent ignores
-                              // instances it does not know
+    // From the saved place, else from the oldest event the node holds (OnNodeEvent ignores
+    // instances it does not know).
+    auto [epoch, after] = self->LoadCursor();
     while (true) {
       {
         std::lock_guard lock(self->mu);
@@ -52,6 +83,16 @@ struct RemoteNode::Pump {
         self->cv.wait_for(lock, kBackoff, [&] { return self->stopping; });
         continue;
       }
+      if (batch->epoch != epoch) {
+        // Another node process than the saved place's: its numbers started again at 1.
+        const bool resumed = after != 0;
+        epoch = batch->epoch;
+        if (resumed) {
+          log::Info("control.node_events.node_restarted", {{"epoch", epoch}});
+          after = 0;
+          continue;
+        }
+      }
       if (batch->dropped > 0) {
         log::Warn("control.node_events.dropped",
                   {{"count", static_cast<std::int64_t>(batch->dropped)}});
@@ -59,22 +100,25 @@ struct RemoteNode::Pump {
       for (const auto& e : batch->events) {
         if (self->on_event) self->on_event(e.event);
       }
-      // A node that restarted answers an `after` beyond its newest with next = its newest.
+      if (batch->next != after) self->SaveCursor(epoch, batch->next);
       after = batch->next;
     }
   }
 };
 
-RemoteNode::RemoteNode(node::NodeClientOptions options,
-                       std::function<void(const node::NodeEvent&)> on_event)
-    : client_(options) {
-  if (!on_event) return;
-  pump_ = std::make_shared<Pump>(std::move(options));
+RemoteNode::RemoteNode(node::NodeClientOptions options) : options_(options), client_(options) {}
+
+void RemoteNode::FollowEvents(std::function<void(const node::NodeEvent&)> on_event,
+                              std::filesystem::path cursor_file) {
+  if (pump_ || !on_event) return;
+  pump_ = std::make_shared<Pump>(options_, std::move(cursor_file));
   pump_->on_event = std::move(on_event);
   std::thread([pump = pump_] { Pump::Run(pump); }).detach();
 }
 
-RemoteNode::~RemoteNode() {
+RemoteNode::~RemoteNode() { StopFollowing(); }
+
+void RemoteNode::StopFollowing() {
   if (!pump_) return;
   std::lock_guard lock(pump_->mu);  // waits for a callback in progress
   pump_->stopping = true;

@@ -163,18 +163,14 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
                          mesh::MeshClientTls(identity->credentials(), trust,
                                              PlatformPeer(c.tenant, c.gateway_deployment)));
 
-  // The node's events reach the control plane through this slot: the pump starts before the
-  // control plane exists, and shutdown detaches it (as lunald dev does, dev_role.cc).
+  // The node's events reach the control plane through this slot: the pump starts once the control
+  // plane exists and stops before it goes (the slot is a second guard).
   struct Slots {
     std::shared_mutex mu;
     control::ControlPlane* control = nullptr;
   };
   auto slots = std::make_shared<Slots>();
-  control::RemoteNode node({.base_url = c.node_url, .token = {}, .tls = std::move(node_tls)},
-                           [slots](const node::NodeEvent& event) {
-                             std::shared_lock lock(slots->mu);
-                             if (slots->control != nullptr) slots->control->OnNodeEvent(event);
-                           });
+  control::RemoteNode node({.base_url = c.node_url, .token = {}, .tls = std::move(node_tls)});
   control::RemoteRoutes routes(
       {.base_url = c.gateway_admin_url, .token = {}, .http = {.tls = std::move(gateway_tls)}});
   LUNAL_ASSIGN_OR_RETURN(auto control, control::ControlPlane::Open({.state_dir = c.state_dir,
@@ -190,6 +186,13 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
     std::lock_guard lock(slots->mu);
     slots->control = control.get();
   }
+  // Only now: the pump saves its place after each batch, so what it delivers must be received.
+  node.FollowEvents(
+      [slots](const node::NodeEvent& event) {
+        std::shared_lock lock(slots->mu);
+        if (slots->control != nullptr) slots->control->OnNodeEvent(event);
+      },
+      c.state_dir / "node-events.cursor");
   net::Router router;
   LUNAL_RETURN_IF_ERROR(control->AddRoutes(router));
   net::HttpServer server(
@@ -220,6 +223,8 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
   sigwait(&stop_signals, &signal_number);
   log::Info("control.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.Stop(kStopGrace);
+  node.StopFollowing();  // before the slot empties: nothing delivered is dropped, nothing saved
+                         // lost
   {
     std::lock_guard lock(slots->mu);
     slots->control = nullptr;

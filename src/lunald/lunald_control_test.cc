@@ -17,8 +17,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "daemon_test_support.h"
 #include "lunal/attest/sim/simulation_root.h"
@@ -34,6 +37,7 @@
 #include "lunal/net/client.h"
 #include "lunal/net/server.h"
 #include "lunal/node/client.h"
+#include "lunal/node/event_feed.h"
 #include "lunal/testing/testing.h"
 
 namespace lunal {
@@ -154,6 +158,103 @@ TEST(LunaldControlTest, ListedByOperatorAllowsOnlyWhatTheOperatorSigned) {
   auto bad_key = control::ListedByOperator::Create(cds_url, "not a key");
   ASSERT_FALSE(bad_key.ok());
   EXPECT_EQ(bad_key.error().reason(), "control.allow_list.bad_key");
+}
+
+// RemoteNode's event pump against a stand-in node feed (GET /v1/node/events, http.h): with a
+// cursor file it resumes where the previous pump stopped, and starts again from the node's oldest
+// event when the node's epoch changed (a restarted node numbers from 1 again).
+class FakeFeed {
+ public:
+  FakeFeed() {
+    net::Router router;
+    EXPECT_TRUE(router
+                    .Add("GET", "/v1/node/events",
+                         [this](net::HttpRequest& req) {
+                           const std::uint64_t after =
+                               std::stoull(std::string(req.Query("after").value_or("0")));
+                           std::lock_guard lock(mu_);
+                           Json events = Json::array();
+                           std::uint64_t next = after;
+                           for (std::uint64_t seq = after + 1; seq <= lines_.size(); ++seq) {
+                             node::SequencedEvent e{.seq = seq,
+                                                    .event = {.kind = node::NodeEvent::Kind::kLog,
+                                                              .instance = {},
+                                                              .stream = "stdout",
+                                                              .line = lines_[seq - 1]}};
+                             e.event.instance.instance_id = "i-1";
+                             events.push_back(node::ToJson(e));
+                             next = seq;
+                           }
+                           if (after >= lines_.size()) next = lines_.size();
+                           return net::HttpResponse::Json(
+                               200, {{"events", events}, {"next", next}, {"epoch", epoch_}});
+                         })
+                    .ok());
+    server_ =
+        std::make_unique<net::HttpServer>(net::ServerOptions{.threads = 2}, std::move(router));
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  void Set(std::string epoch, std::vector<std::string> lines) {
+    std::lock_guard lock(mu_);
+    epoch_ = std::move(epoch);
+    lines_ = std::move(lines);
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+ private:
+  std::mutex mu_;
+  std::string epoch_;
+  std::vector<std::string> lines_;
+  std::unique_ptr<net::HttpServer> server_;
+};
+
+// The lines a fresh pump delivers until `expected` arrived (or 10 s passed).
+std::vector<std::string> Follow(const std::string& url, const fs::path& cursor,
+                                std::size_t expected) {
+  std::mutex mu;
+  std::vector<std::string> got;
+  control::RemoteNode node({.base_url = url});
+  node.FollowEvents(
+      [&](const node::NodeEvent& e) {
+        std::lock_guard lock(mu);
+        got.push_back(e.line);
+      },
+      cursor);
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (got.size() >= expected) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // nothing more may arrive
+  node.StopFollowing();
+  std::lock_guard lock(mu);
+  return got;
+}
+
+TEST(LunaldControlTest, NodeEventPumpResumesFromItsCursorAndNoticesANodeRestart) {
+  testing::TempDir dir;
+  FakeFeed feed;
+  const fs::path cursor = dir / "node-events.cursor";
+  const std::string e1(32, 'a'), e2(32, 'b');
+  feed.Set(e1, {"one", "two", "three"});
+  EXPECT_EQ(Follow(feed.Url(), cursor, 3), (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(ReadFileText(cursor), e1 + " 3\n");
+
+  // The same node, two more lines: a restarted control plane gets only those.
+  feed.Set(e1, {"one", "two", "three", "four", "five"});
+  EXPECT_EQ(Follow(feed.Url(), cursor, 2), (std::vector<std::string>{"four", "five"}));
+  EXPECT_EQ(ReadFileText(cursor), e1 + " 5\n");
+
+  // The node restarted (another epoch, numbering from 1): everything it holds, from the start.
+  feed.Set(e2, {"uno", "dos"});
+  EXPECT_EQ(Follow(feed.Url(), cursor, 2), (std::vector<std::string>{"uno", "dos"}));
+  EXPECT_EQ(ReadFileText(cursor), e2 + " 2\n");
+
+  // An unreadable cursor means "from the oldest".
+  WriteFile(cursor, "garbage");
+  EXPECT_EQ(Follow(feed.Url(), cursor, 2), (std::vector<std::string>{"uno", "dos"}));
 }
 
 TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
@@ -327,7 +428,13 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
   EXPECT_EQ(control.StopWith(SIGTERM), 0) << ReadFileText(dir / "control.stderr");
   Daemon restarted({"--config", (dir / "control.yaml").string(), "control"},
                    dir / "control2.stderr");
-  ASSERT_TRUE(restarted.FirstJson().contains("url")) << ReadFileText(dir / "control2.stderr");
+  const Json restarted_line = restarted.FirstJson();
+  ASSERT_TRUE(restarted_line.contains("url")) << ReadFileText(dir / "control2.stderr");
+  // A new port (listen 127.0.0.1:0), the same dev token (kept in state_dir).
+  EXPECT_EQ(restarted_line["token"], control_line["token"]);
+  const std::vector<std::string> env2 = {
+      "LUNAL_API=" + restarted_line["url"].get<std::string>(),
+      "LUNAL_TOKEN=" + restarted_line["token"].get<std::string>()};
   std::vector<std::string> after;
   for (int i = 0; i < 100; ++i) {
     after = hello_instances();
@@ -346,6 +453,30 @@ TEST(LunaldControlTest, FourProcessesDeployOnlyWhatTheOperatorListed) {
   EXPECT_EQ(ParseJson(body).value_or(Json())["message"],
             "Hello from your secure Luna Lamp application!")
       << body;
+
+  // The restarted control plane resumed the node's event feed where the first one stopped (its
+  // cursor in state_dir): the new instance's start line arrives, the old one's is not stored twice.
+  auto count_listening = [&](const std::string& instance) {
+    const std::string out =
+        testing::RunProcess({LunalCli(), "logs", "--app", "hello", "--instance", instance},
+                            {.stdin_data = {},
+                             .timeout = std::chrono::seconds(30),
+                             .env = env2,
+                             .cwd = std::nullopt})
+            .out;
+    std::size_t n = 0;
+    for (std::size_t at = out.find("hello-python listening"); at != std::string::npos;
+         at = out.find("hello-python listening", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 50 && count_listening(after.front()) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(count_listening(after.front()), 1u) << ReadFileText(dir / "control2.stderr");
+  EXPECT_EQ(count_listening(before.front()), 1u) << ReadFileText(dir / "control2.stderr");
+  EXPECT_TRUE(fs::exists(dir / "control" / "node-events.cursor"));
 
   EXPECT_EQ(restarted.StopWith(SIGTERM), 0) << ReadFileText(dir / "control2.stderr");
   EXPECT_EQ(gateway.StopWith(SIGTERM), 0) << ReadFileText(dir / "gateway.stderr");

@@ -243,6 +243,7 @@ TEST(LunaldNodeTest, RunsAnAllowListedBuildRefusesOthersAndStopsOnSigterm) {
     auto batch = client.PollEvents(after, std::chrono::seconds(2));
     ASSERT_TRUE(batch.ok()) << batch.error();
     EXPECT_EQ(batch->dropped, 0u);
+    EXPECT_EQ(batch->epoch.size(), 32u);  // the node process's numbering (event_feed.h)
     for (const node::SequencedEvent& e : batch->events) {
       EXPECT_EQ(e.seq, after + 1);  // consecutive, none missed
       after = e.seq;

@@ -102,6 +102,9 @@ Result<EventBatch> NodeClient::PollEvents(std::uint64_t after, std::chrono::seco
   auto next = JsonUint(doc, "next");
   if (!next.ok()) return BadAnswer("next", "expected a non-negative integer");
   batch.next = *next;
+  auto epoch = JsonString(doc, "epoch");
+  if (!epoch.ok() || epoch->empty()) return BadAnswer("epoch", "expected a non-empty string");
+  batch.epoch = std::move(*epoch);
   if (doc.contains("dropped")) {
     auto dropped = JsonUint(doc, "dropped");
     if (!dropped.ok()) return BadAnswer("dropped", "expected a non-negative integer");

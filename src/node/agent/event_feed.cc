@@ -3,9 +3,13 @@
 
 #include <algorithm>
 
+#include "lunal/common/encoding.h"
+#include "lunal/crypto/random.h"
+
 namespace lunal::node {
 
-EventFeed::EventFeed(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
+EventFeed::EventFeed(std::size_t capacity)
+    : capacity_(std::max<std::size_t>(capacity, 1)), epoch_(HexEncode(crypto::RandomBytes(16))) {}
 
 std::uint64_t EventFeed::Publish(NodeEvent event) {
   std::uint64_t seq = 0;
@@ -25,6 +29,7 @@ std::function<void(const NodeEvent&)> EventFeed::Sink() {
 
 EventBatch EventFeed::Collect(std::uint64_t after) const {
   EventBatch batch;
+  batch.epoch = epoch_;
   if (after >= newest_) {
     batch.next = newest_;
     return batch;

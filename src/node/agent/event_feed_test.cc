@@ -48,6 +48,20 @@ TEST(EventFeedTest, NumbersEventsInOrderAndResumesAfterNext) {
   EXPECT_EQ(ahead.next, 3u);
 }
 
+// The epoch names a feed's numbering: the same in every answer of one feed, another for another
+// feed (a restarted node), 128 random bits as lowercase hex.
+TEST(EventFeedTest, EveryAnswerCarriesTheFeedsEpoch) {
+  EventFeed feed;
+  EventFeed restarted;
+  EXPECT_EQ(feed.epoch().size(), 32u);
+  EXPECT_EQ(feed.epoch().find_first_not_of("0123456789abcdef"), std::string::npos) << feed.epoch();
+  EXPECT_NE(feed.epoch(), restarted.epoch());
+  EXPECT_EQ(feed.Poll(0, std::chrono::milliseconds(0)).epoch, feed.epoch());
+  feed.Publish(Log("a"));
+  EXPECT_EQ(feed.Poll(0, std::chrono::milliseconds(0)).epoch, feed.epoch());
+  EXPECT_EQ(feed.Poll(7, std::chrono::milliseconds(0)).epoch, feed.epoch());
+}
+
 TEST(EventFeedTest, LongPollWakesOnPublish) {
   EventFeed feed;
   feed.Publish(Log("first"));

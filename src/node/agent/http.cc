@@ -100,7 +100,7 @@ Status AddNodeRoutes(net::Router& router, NodeAgent& agent, net::Authorizer auth
     EventBatch batch = events->Poll(*after, std::chrono::seconds(*wait));
     Json list = Json::array();
     for (const SequencedEvent& e : batch.events) list.push_back(ToJson(e));
-    Json out = {{"events", std::move(list)}, {"next", batch.next}};
+    Json out = {{"events", std::move(list)}, {"next", batch.next}, {"epoch", batch.epoch}};
     if (batch.dropped > 0) out["dropped"] = batch.dropped;
     return HttpResponse::Json(200, out);
   }));

@@ -4,7 +4,8 @@
 //   RemoteNode         NodeApi over node::NodeClient (`lunald node`'s HTTP API), plus an event
 //                      pump: a thread long-polling GET /v1/node/events (wait 25 s) that hands
 //                      each event to a callback (ControlPlane::OnNodeEvent), resuming from the
-//                      batch's `next`, backing off 1 s after an error.
+//                      batch's `next` (saved in a cursor file across restarts), backing off 1 s
+//                      after an error.
 //   RemoteRoutes       RouteSink over gateway::AdminClient (`lunald gateway`'s admin API).
 //                      RouteSink's methods return nothing: a failure is logged
 //                      (control.routes.set_failed / control.routes.remove_failed) and the next
@@ -22,11 +23,13 @@
 //                      cds.manifest.bad_type, cds.manifest.bad_field
 //   ListedByOperator::Create: InvalidArgument control.allow_list.bad_key (operator key PEM)
 //
-// Thread-safety: every method may be called from any thread. RemoteNode's destructor stops the
+// Thread-safety: every method may be called from any thread, except that FollowEvents must not
+// race the destructor or another FollowEvents. RemoteNode's destructor stops the
 // pump promptly (an in-flight long poll is abandoned, not waited for) and must not run while
 // another thread is still calling it; the callback runs on the pump thread.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,9 +46,21 @@ namespace lunal::control {
 
 class RemoteNode final : public NodeApi {
  public:
-  // `on_event` (may be empty: no pump) receives every event the node publishes after the pump
-  // starts (kLog lines included), in order, on the pump thread.
-  RemoteNode(node::NodeClientOptions options, std::function<void(const node::NodeEvent&)> on_event);
+  explicit RemoteNode(node::NodeClientOptions options);
+  // Starts the event pump (once; later calls are ignored): `on_event` receives the node's events
+  // (kLog lines included), in order, on the pump thread. Start it once the receiver is ready:
+  // events it drops are not offered again. Without a `cursor_file` the pump starts from the
+  // oldest event the node holds. With one (lunald control: state_dir/node-events.cursor) it saves
+  // its place, "<epoch> <next>\n", atomically after each batch it handed over, and a restarted
+  // control plane resumes after it, so log lines are not stored twice; when the node's epoch
+  // differs (the node restarted too) it starts from the node's oldest event. A missing cursor
+  // file means "from the oldest"; so does an unreadable one
+  // (control.node_events.cursor_unreadable).
+  void FollowEvents(std::function<void(const node::NodeEvent&)> on_event,
+                    std::filesystem::path cursor_file = {});
+  // Stops the pump: once this returns no event is delivered and the cursor no longer moves (the
+  // batch in flight, if any, is neither delivered nor saved). The destructor does the same.
+  void StopFollowing();
   ~RemoteNode() override;
   RemoteNode(const RemoteNode&) = delete;
   RemoteNode& operator=(const RemoteNode&) = delete;
@@ -55,6 +70,7 @@ class RemoteNode final : public NodeApi {
 
  private:
   struct Pump;
+  const node::NodeClientOptions options_;  // the pump's client is made from them too
   node::NodeClient client_;
   std::shared_ptr<Pump> pump_;
 };

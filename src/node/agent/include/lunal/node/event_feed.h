@@ -1,7 +1,10 @@
 // A bounded, in-memory feed of the node's events (issue 8: a control plane in another process
 // follows the node over HTTP, `GET /v1/node/events`, http.h).
 //
-// Every NodeEvent published gets the next sequence number (1, 2, …; kLog lines included). The feed
+// Every NodeEvent published gets the next sequence number (1, 2, …; kLog lines included) within
+// the feed's epoch: a random id per feed (per node process), so that a poller that saved its
+// place (epoch, next) can tell a restarted node, whose numbers start again at 1, from the one it
+// was following (control::RemoteNode's cursor file). The feed
 // keeps the newest `capacity` events (10,000 by default); older ones are dropped, and a poller
 // asking for a range that is gone is told how many it missed (EventBatch::dropped) and resumes at
 // the oldest kept event.
@@ -21,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "lunal/common/json.h"
@@ -38,6 +42,7 @@ struct EventBatch {
   std::vector<SequencedEvent> events = {};  // ascending seq, all > the poll's `after`
   std::uint64_t next = 0;                   // poll again with after = next
   std::uint64_t dropped = 0;                // events after `after` no longer held
+  std::string epoch = {};                   // the feed's (EventFeed::epoch)
 };
 
 class EventFeed {
@@ -63,11 +68,14 @@ class EventFeed {
   void Close();
 
   std::uint64_t newest() const;  // 0 before the first event
+  // 32 lowercase hex digits from the system CSPRNG, fixed for the feed's life.
+  const std::string& epoch() const { return epoch_; }
 
  private:
   EventBatch Collect(std::uint64_t after) const;  // mu_ held
 
   const std::size_t capacity_;
+  const std::string epoch_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<SequencedEvent> events_;

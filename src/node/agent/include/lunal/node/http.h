@@ -11,9 +11,10 @@
 //   DELETE /v1/node/instances/{id}   → 200 {"stopped": id}; 404 node.instance.unknown
 //   GET    /v1/node/events?after=SEQ&wait=SECONDS   (with an EventFeed; event_feed.h)
 //                                    → 200 {"events": [{"seq", "kind", "instance", "stream",
-//                                    "line"}…], "next": SEQ, "dropped"?: n}: the events after SEQ
-//                                    (default 0), long-polling up to `wait` seconds (0..25,
-//                                    default 0) when there are none yet; "dropped" counts the
+//                                    "line"}…], "next": SEQ, "epoch": hex, "dropped"?: n}: the
+//                                    events after SEQ (default 0), long-polling up to `wait`
+//                                    seconds (0..25, default 0) when there are none yet; "epoch"
+//                                    names this node process's numbering; "dropped" counts the
 //                                    events after SEQ the feed no longer holds. A bad number is
 //                                    400 node.request.bad_field.
 //
