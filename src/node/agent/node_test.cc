@@ -32,6 +32,7 @@
 #include "lunal/cds/enroll.h"
 #include "lunal/cds/http.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/files.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/dsse.h"
 #include "lunal/crypto/keys.h"
@@ -777,6 +778,50 @@ TEST_F(NodeWithCdsTest, KillNineOfTheSandboxIsReportedAsExited) {
   ASSERT_TRUE(exited.has_value());
   EXPECT_EQ(exited->instance.reason, "node.instance.exited");
   EXPECT_TRUE(node->List().empty());
+}
+
+// The host pid of the process inside the sandbox whose environment has PORT=<port> (the app).
+pid_t AppHostPid(std::uint16_t port) {
+  const std::string needle = fmt::format("PORT={}", port);
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto env = lunal::ReadFileIfExists(entry.path() / "environ");
+    if (!env.ok() || !env->has_value()) continue;
+    std::string_view text(**env);
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t end = std::min(text.find('\0', at), text.size());
+      if (text.substr(at, end - at) == needle) return static_cast<pid_t>(std::stoi(name));
+      at = end + 1;
+    }
+  }
+  return -1;
+}
+
+// A hung app (SIGSTOP) fails the instance agent's liveness check; the node reports why.
+TEST_F(NodeWithCdsTest, HungAppIsReportedAsUnhealthy) {
+  NodeOptions options = CdsOptions();
+  options.health_path = "/api/hello";
+  options.health_interval = std::chrono::milliseconds(200);
+  options.health_timeout = std::chrono::milliseconds(300);
+  options.health_failures = 2;
+  auto node = MakeNode(std::move(options));
+  ASSERT_NE(node, nullptr);
+  auto r = node->Launch(Request());
+  ASSERT_TRUE(r.ok()) << r.error();
+  const std::uint16_t app_port = AppPort(dir_ / "node", "i-1");
+  ASSERT_NE(app_port, 0);
+  const pid_t app = AppHostPid(app_port);
+  ASSERT_GT(app, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // probes pass meanwhile
+  ASSERT_EQ(node->List().size(), 1u);
+
+  ASSERT_EQ(::kill(app, SIGSTOP), 0);
+  auto exited = WaitFor(NodeEvent::Kind::kExited, "i-1");
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(exited->instance.reason, "node.instance.unhealthy");
+  EXPECT_TRUE(node->List().empty());
+  EXPECT_FALSE(fs::exists(fs::path("/proc") / std::to_string(app)));
 }
 
 // ---- the HTTP API: a compromised control plane can only ask ----

@@ -56,6 +56,10 @@ Result<std::shared_ptr<Instance>> NodeAgent::Impl::Start(const LaunchRequest& re
       {"env", internal::AppEnvironment(command, root, app_port, request.env)},
       {"device", std::string(kDevicePath)},
       {"drain_ms", std::int64_t{2000}},
+      {"health_path", options.health_path},
+      {"health_interval_ms", static_cast<std::int64_t>(options.health_interval.count())},
+      {"health_timeout_ms", static_cast<std::int64_t>(options.health_timeout.count())},
+      {"health_failures", options.health_failures},
   };
   if (Status s = WriteFileAtomically(run / "instance.json", spec.dump(2) + "\n", 0644); !s.ok()) {
     return Unavailable("node.state.io", "{}", s.ToString());

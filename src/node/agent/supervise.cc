@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "lunal/node/instance.h"
 #include "node_impl.h"
 
 namespace lunal::node {
@@ -82,8 +83,15 @@ void NodeAgent::Impl::Wait(const std::shared_ptr<Instance>& in) {
     if (in->ready && !in->stop_requested) {
       in->waiter_cleans = clean_here = true;
       in->status.state = InstanceState::kExited;
-      in->status.reason = "node.instance.exited";
-      in->status.message = "the instance ended: " + DescribeExit(wstatus);
+      if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == kInstanceExitUnhealthy) {
+        in->status.reason = "node.instance.unhealthy";
+        in->status.message =
+            "the app stopped answering its liveness check; the instance agent "
+            "stopped it";
+      } else {
+        in->status.reason = "node.instance.exited";
+        in->status.message = "the instance ended: " + DescribeExit(wstatus);
+      }
       snapshot = in->status;
     }
   }

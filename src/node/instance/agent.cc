@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -35,8 +36,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr int kExitFailed = 1;
-constexpr int kExitAppExited = 3;
+constexpr int kExitFailed = kInstanceExitFailed;
+constexpr int kExitAppExited = kInstanceExitAppExited;
 constexpr auto kAppStartTimeout = seconds(20);
 constexpr auto kAppPollStep = milliseconds(100);
 
@@ -115,7 +116,10 @@ class Agent {
   Agent(const InstanceSpec& spec, int signal_fd)
       : spec_(spec), signal_fd_(signal_fd), device_(spec.device) {}
 
-  ~Agent() { StopRenewal(); }
+  ~Agent() {
+    StopRenewal();
+    StopHealth();
+  }
 
   int Run() {
     if (Status s = Start(); !s.ok()) {
@@ -160,6 +164,7 @@ class Agent {
     log::Info("instance.ready", {{"address", address}});
     // 7. Renewal.
     renewal_ = std::thread([this] { RenewLoop(); });
+    if (spec_.health_interval_ms > 0) health_ = std::thread([this] { HealthLoop(); });
     return Status();
   }
 
@@ -296,6 +301,40 @@ class Agent {
     }
   }
 
+  // Step 7's liveness check. A probe is a whole HTTP exchange with the app, bounded by the
+  // timeout; any status counts as alive (the app's routes are its own business).
+  void HealthLoop() {
+    net::HttpClient client({.connect_timeout = milliseconds(spec_.health_timeout_ms),
+                            .request_timeout = milliseconds(spec_.health_timeout_ms),
+                            .max_response_bytes = std::size_t{1} << 20,
+                            .tls = {}});
+    const std::string url = fmt::format("http://127.0.0.1:{}{}", spec_.app_port, spec_.health_path);
+    std::int64_t failures = 0;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        if (cv_.wait_for(lock, milliseconds(spec_.health_interval_ms),
+                         [this] { return stopping_; })) {
+          return;
+        }
+      }
+      auto probe = client.Send({.method = "GET", .url = url, .headers = {}, .body = {}});
+      if (probe.ok()) {
+        failures = 0;
+        continue;
+      }
+      ++failures;
+      log::Warn("instance.health_failed", {{"failures", failures},
+                                           {"reason", probe.error().reason()},
+                                           {"message", probe.error().message()}});
+      if (failures >= spec_.health_failures) {
+        log::Error("instance.unhealthy", {{"failures", failures}, {"path", spec_.health_path}});
+        unhealthy_ = true;
+        return;
+      }
+    }
+  }
+
   void StopRenewal() {
     {
       std::lock_guard lock(mu_);
@@ -303,6 +342,11 @@ class Agent {
     }
     cv_.notify_all();
     if (renewal_.joinable()) renewal_.join();
+  }
+
+  // After StopRenewal and once the app is gone (a probe in flight then fails at once).
+  void StopHealth() {
+    if (health_.joinable()) health_.join();
   }
 
   // After ready: until SIGTERM/SIGINT (step 8) or the app's exit.
@@ -322,7 +366,18 @@ class Agent {
         StopRenewal();
         server_->Stop(milliseconds(0));
         app_->Stop(milliseconds(0));  // its group, if it left anything behind
+        StopHealth();
         return kExitAppExited;
+      }
+      if (unhealthy_) {
+        StopRenewal();
+        server_->Stop(milliseconds(0));
+        app_->Stop(milliseconds(spec_.app_grace_ms));  // a stopped app takes the SIGKILL
+        StopHealth();
+        log::Info("instance.stopped",
+                  {{"app", internal::DescribeWaitStatus(app_->Poll().value_or(0))},
+                   {"reason", "instance.unhealthy"}});
+        return kInstanceExitUnhealthy;
       }
     }
   }
@@ -332,6 +387,7 @@ class Agent {
     StopRenewal();
     server_->Stop(milliseconds(spec_.drain_ms));
     app_->Stop(milliseconds(spec_.app_grace_ms));
+    StopHealth();
     log::Info("instance.stopped",
               {{"app", internal::DescribeWaitStatus(app_->Poll().value_or(0))}});
     return 0;
@@ -345,6 +401,8 @@ class Agent {
   std::unique_ptr<internal::AppProcess> app_;
   std::unique_ptr<net::HttpServer> server_;
   std::thread renewal_;
+  std::thread health_;
+  std::atomic<bool> unhealthy_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

@@ -525,6 +525,60 @@ TEST_F(InstanceAgentTest, AppExitingEndsTheAgentWithStatus3) {
   EXPECT_EQ(WaitForAgentExit(seconds(15)), 3);
 }
 
+// Step 7's liveness check: a live app passes probe after probe; a hung one (SIGSTOP: the kernel
+// still completes TCP handshakes for it, so only an HTTP exchange notices) fails
+// health_failures probes in a row, and the agent stops it and exits with kInstanceExitUnhealthy.
+TEST_F(InstanceAgentTest, HungAppFailsItsLivenessCheckAndEndsTheAgentWithStatus4) {
+  spec_.health_path = "/api/hello";
+  spec_.health_interval_ms = 200;
+  spec_.health_timeout_ms = 300;
+  spec_.health_failures = 2;
+  spec_.app_grace_ms = 500;
+  ASSERT_FALSE(StartReady().empty());
+  const pid_t app = AppPid();
+  ASSERT_GT(app, 0);
+  std::this_thread::sleep_for(milliseconds(1500));  // ~7 probes, all answered
+  ASSERT_EQ(WaitForAgentExit(milliseconds(0)), -1) << "a live app was judged unhealthy";
+
+  ASSERT_EQ(::kill(app, SIGSTOP), 0);
+  // 2 failed probes (≤ 2 × (200 + 300) ms), then SIGTERM and SIGKILL after 500 ms.
+  EXPECT_EQ(WaitForAgentExit(seconds(15)), kInstanceExitUnhealthy);
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(::kill(app, 0), -1) << "the hung app outlived its agent";
+}
+
+TEST(InstanceSpecTest, HealthCheckFieldsRoundTripAndAreChecked) {
+  InstanceSpec spec{.tenant = "acme",
+                    .deployment = "api",
+                    .instance_id = "i-1",
+                    .build_hash = kBuild,
+                    .cds_url = "http://127.0.0.1:1",
+                    .cds_ca_pem = "pem",
+                    .app_port = 8080,
+                    .command = {"/bin/true"}};
+  spec.health_path = "/healthz";
+  spec.health_interval_ms = 0;  // off
+  auto parsed = ParseInstanceSpec(ToJson(spec));
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->health_path, "/healthz");
+  EXPECT_EQ(parsed->health_interval_ms, 0);
+  EXPECT_EQ(parsed->health_failures, 3);
+  for (const auto& [field, value] :
+       std::vector<std::pair<std::string, Json>>{{"health_path", "healthz"},
+                                                 {"health_path", "/a b"},
+                                                 {"health_timeout_ms", 0},
+                                                 {"health_failures", 0},
+                                                 {"health_failures", 101},
+                                                 {"health_interval_ms", -1}}) {
+    Json doc = ToJson(spec);
+    doc[field] = value;
+    auto bad = ParseInstanceSpec(doc);
+    ASSERT_FALSE(bad.ok()) << field << "=" << value.dump();
+    EXPECT_EQ(bad.error().reason(), "node.spec.bad_field") << field;
+    EXPECT_NE(bad.error().message().find(field), std::string::npos) << bad.error();
+  }
+}
+
 TEST_F(InstanceAgentTest, AppThatExitsBeforeListeningIsReportedAsFailed) {
   spec_.command = {"/usr/bin/python3", "-c", "import sys; sys.exit(7)"};
   StartAgent();

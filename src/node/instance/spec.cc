@@ -97,7 +97,11 @@ Result<InstanceSpec> ParseInstanceSpec(const Json& json) {
                                                             "env",
                                                             "device",
                                                             "drain_ms",
-                                                            "app_grace_ms"};
+                                                            "app_grace_ms",
+                                                            "health_path",
+                                                            "health_interval_ms",
+                                                            "health_timeout_ms",
+                                                            "health_failures"};
   for (const auto& [key, value] : json.items()) {
     if (!kKnown.contains(key)) return BadField(key, "unknown member");
   }
@@ -121,6 +125,14 @@ Result<InstanceSpec> ParseInstanceSpec(const Json& json) {
   constexpr std::int64_t kHour = 3'600'000;
   LUNAL_RETURN_IF_ERROR(r.Int("drain_ms", spec.drain_ms, 0, kHour, false));
   LUNAL_RETURN_IF_ERROR(r.Int("app_grace_ms", spec.app_grace_ms, 0, kHour, false));
+  LUNAL_RETURN_IF_ERROR(r.String("health_path", spec.health_path, false));
+  LUNAL_RETURN_IF_ERROR(r.Int("health_interval_ms", spec.health_interval_ms, 0, kHour, false));
+  LUNAL_RETURN_IF_ERROR(r.Int("health_timeout_ms", spec.health_timeout_ms, 1, kHour, false));
+  LUNAL_RETURN_IF_ERROR(r.Int("health_failures", spec.health_failures, 1, 100, false));
+  if (!spec.health_path.starts_with('/') ||
+      spec.health_path.find_first_of(" \r\n\t#") != std::string::npos) {
+    return BadField("health_path", "must be a path starting with '/' (no spaces or fragment)");
+  }
   if (spec.gateway_tenant.empty()) return BadField("gateway_tenant", "must not be empty");
   if (spec.app_dir.empty()) return BadField("app_dir", "must not be empty");
   if (spec.device.empty()) return BadField("device", "must not be empty");
@@ -147,7 +159,11 @@ Json ToJson(const InstanceSpec& spec) {
               {"env", spec.env},
               {"device", spec.device},
               {"drain_ms", spec.drain_ms},
-              {"app_grace_ms", spec.app_grace_ms}};
+              {"app_grace_ms", spec.app_grace_ms},
+              {"health_path", spec.health_path},
+              {"health_interval_ms", spec.health_interval_ms},
+              {"health_timeout_ms", spec.health_timeout_ms},
+              {"health_failures", spec.health_failures}};
 }
 
 }  // namespace lunal::node

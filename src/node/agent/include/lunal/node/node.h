@@ -133,6 +133,13 @@ struct NodeOptions {
   std::filesystem::path instance_agent = {};  // the lunald-instance binary (required)
   std::chrono::milliseconds launch_timeout{30'000};
   std::chrono::milliseconds stop_grace{5'000};  // SIGTERM → SIGKILL
+  // Each instance's liveness check (instance.h, step 7): GET health_path on the app every
+  // health_interval (zero: off), each within health_timeout; health_failures failures in a row
+  // end the instance, reported as kExited with reason node.instance.unhealthy.
+  std::string health_path = "/";
+  std::chrono::milliseconds health_interval{10'000};
+  std::chrono::milliseconds health_timeout{5'000};
+  int health_failures = 3;
   // Called from node threads (kLog from an instance's reader threads, kExited from its waiter):
   // must not block long, and a kLog handler must not Stop that instance.
   std::function<void(const NodeEvent&)> on_event = {};

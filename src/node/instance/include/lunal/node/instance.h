@@ -13,10 +13,16 @@
 //      gateway (spec.gateway_tenant/gateway_deployment, any build, simulated per spec); each
 //      request is forwarded to the app over loopback HTTP and its response returned
 //   6. reports ready (address, nonce, certificate, evidence) to the node
-//   7. renews the certificate (re-attesting) at two thirds of its lifetime
+//   7. renews the certificate (re-attesting) at two thirds of its lifetime, and checks the app's
+//      liveness every spec.health_interval_ms: GET spec.health_path over loopback HTTP must
+//      bring a complete response (any status) within spec.health_timeout_ms. After
+//      spec.health_failures failures in a row (a hung app: a TCP probe would not see it, the
+//      kernel completes handshakes for a stopped process) it logs instance.unhealthy, stops the
+//      app (SIGTERM, SIGKILL after spec.app_grace_ms) and exits with kExitUnhealthy (the node
+//      reports node.instance.unhealthy and the control plane replaces the instance).
 //   8. on SIGTERM: stops accepting, lets requests finish (spec.drain), SIGTERM to the app,
 //      SIGKILL after spec.app_grace_ms; exits 0. When the app exits on its own the agent
-//      exits with status 3 (the node reports node.instance.exited).
+//      exits with kExitAppExited (the node reports node.instance.exited).
 // A failure before ready is reported with DeviceAttester::ReportFailed and exits 1.
 #pragma once
 
@@ -32,6 +38,11 @@
 #include "lunal/common/status.h"
 
 namespace lunal::node {
+
+// lunald-instance's exit statuses (the node reads them through bwrap, which passes them on).
+inline constexpr int kInstanceExitFailed = 1;     // before ready; reported to the node first
+inline constexpr int kInstanceExitAppExited = 3;  // the app ended on its own
+inline constexpr int kInstanceExitUnhealthy = 4;  // the app failed its liveness check
 
 // The JSON file the node writes at kSpecPath (members as named here). Required: tenant,
 // deployment, instance_id, build_hash, cds_url, cds_ca_pem, app_port (1..65535) and command
@@ -55,6 +66,11 @@ struct InstanceSpec {
   std::string device = "/run/lunal/tdx.sock";
   std::int64_t drain_ms = 2000;      // step 8: how long requests in flight may finish
   std::int64_t app_grace_ms = 3000;  // step 8: SIGTERM to the app, SIGKILL after this
+  // Step 7's liveness check; health_interval_ms 0 turns it off.
+  std::string health_path = "/";  // an origin-form target: starts with '/'
+  std::int64_t health_interval_ms = 10'000;
+  std::int64_t health_timeout_ms = 5'000;
+  std::int64_t health_failures = 3;  // in a row, 1..100
 };
 Result<InstanceSpec> ParseInstanceSpec(const Json& json);  // node.spec.bad_field
 Json ToJson(const InstanceSpec& spec);
