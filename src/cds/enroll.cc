@@ -2,6 +2,9 @@
 // (certificates), over net::HttpClient.
 #include "lunal/cds/enroll.h"
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -29,18 +32,25 @@ Result<std::string> StringMember(const Json& doc, std::string_view name) {
 }  // namespace
 
 Result<Enrolment> Enroll(const EnrollOptions& options) {
-  if (options.attester == nullptr || options.key == nullptr || options.cds_url.empty()) {
-    return InvalidArgument("cds.enroll.bad_options", "cds_url, attester and key are required");
+  if (options.attester == nullptr || options.key == nullptr ||
+      (options.cds_url.empty() && !options.post)) {
+    return InvalidArgument("cds.enroll.bad_options",
+                           "cds_url (or post), attester and key are required");
   }
-  const std::string base = TrimSlash(options.cds_url);
-  net::HttpClient client({.connect_timeout = std::chrono::seconds(5),
-                          .request_timeout = std::chrono::seconds(30),
-                          .max_response_bytes = std::size_t{1} << 20,
-                          .tls = {}});
+  EnrollOptions::PostFn post = options.post;
+  if (!post) {
+    auto client = std::make_shared<net::HttpClient>(
+        net::ClientOptions{.connect_timeout = std::chrono::seconds(5),
+                           .request_timeout = std::chrono::seconds(30),
+                           .max_response_bytes = std::size_t{1} << 20,
+                           .tls = {}});
+    post = [client, base = TrimSlash(options.cds_url)](std::string_view path, const Json& body) {
+      return client->SendJson("POST", base + std::string(path), body);
+    };
+  }
 
   // §1: a single-use nonce.
-  LUNAL_ASSIGN_OR_RETURN(Json challenge,
-                         client.SendJson("POST", base + "/v1/cds/challenge", Json::object()));
+  LUNAL_ASSIGN_OR_RETURN(Json challenge, post("/v1/cds/challenge", Json::object()));
   LUNAL_ASSIGN_OR_RETURN(std::string nonce, StringMember(challenge, "nonce"));
 
   // §2: REPORT_DATA binds the key, the nonce and the build hash (report-data.md, "instance").
@@ -60,8 +70,7 @@ Result<Enrolment> Enroll(const EnrollOptions& options) {
                         {"tenant", options.tenant},
                         {"deployment", options.deployment},
                         {"instance", options.instance}};
-  LUNAL_ASSIGN_OR_RETURN(Json issued,
-                         client.SendJson("POST", base + "/v1/cds/certificates", request));
+  LUNAL_ASSIGN_OR_RETURN(Json issued, post("/v1/cds/certificates", request));
   LUNAL_ASSIGN_OR_RETURN(std::string leaf, StringMember(issued, "certificate"));
   LUNAL_ASSIGN_OR_RETURN(std::string ca, StringMember(issued, "ca"));
   LUNAL_ASSIGN_OR_RETURN(std::string key_pem, options.key->ToPkcs8Pem());

@@ -2,6 +2,9 @@
 // Connections themselves live in session.cc.
 #include "lunal/net/server.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -88,10 +91,32 @@ Status HttpServer::Impl::Start() {
   acceptor.emplace(asio::make_strand(*io));
   retry_timer.emplace(acceptor->get_executor());
   tcp::endpoint endpoint(address, options.port);
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (options.listen_fd >= 0) {
+    // The inherited listening socket: its family decides the protocol; it must be listening.
+    sockaddr_storage bound{};
+    socklen_t bound_len = sizeof(bound);
+    int listening = 0;
+    socklen_t listening_len = sizeof(listening);
+    if (::getsockname(options.listen_fd, reinterpret_cast<sockaddr*>(&bound), &bound_len) != 0 ||
+        (bound.ss_family != AF_INET && bound.ss_family != AF_INET6) ||
+        ::getsockopt(options.listen_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_len) !=
+            0 ||
+        listening == 0) {
+      ::close(options.listen_fd);
+      acceptor.reset();
+      retry_timer.reset();
+      io.reset();
+      return InvalidArgument("net.bad_options", "listen_fd {} is not a listening TCP socket",
+                             options.listen_fd);
+    }
+    acceptor->assign(bound.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), options.listen_fd, ec);
+    if (ec) ::close(options.listen_fd);
+  } else {
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  }
   if (!ec) port = acceptor->local_endpoint(ec).port();
   if (ec) {
     std::string where = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();

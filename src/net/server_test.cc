@@ -2,7 +2,12 @@
 // handler failures. Raw sockets where a well-behaved client could not produce the bytes.
 #include "lunal/net/server.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -44,6 +49,40 @@ TEST(HttpServerTest, GetAndPostThroughTheClient) {
   EXPECT_EQ(echo->Header("X-Content-Type-Seen"), "application/json");
   EXPECT_EQ(echo->Header("Server"), "lunal");
   EXPECT_FALSE(echo->Header("Date").has_value());
+}
+
+// A socket bound and listening elsewhere (the node, for an instance in its own network
+// namespace) is served as it is; a socket that is not listening is refused and closed.
+TEST(HttpServerTest, ServesAnInheritedListeningSocket) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ServerOptions options;
+  options.bind_address = "::1";  // ignored: the socket is already bound
+  options.listen_fd = fd;
+  HttpServer server(options, TestRouter());
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(server.port(), ntohs(addr.sin_port));
+  HttpClient client(FastClient());
+  auto thing = client.SendJson("GET", LocalUrl(server, "/v1/things/x"));
+  ASSERT_TRUE(thing.ok()) << thing.error();
+  EXPECT_EQ((*thing)["id"], "x");
+  server.Stop(std::chrono::milliseconds(0));
+
+  const int idle = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(idle, 0);
+  ServerOptions bad;
+  bad.listen_fd = idle;
+  HttpServer refused(bad, TestRouter());
+  Status s = refused.Start();
+  EXPECT_EQ(s.reason(), "net.bad_options") << s;
+  EXPECT_EQ(::fcntl(idle, F_GETFD), -1) << "the server owns the fd it was given";
 }
 
 TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {

@@ -180,6 +180,26 @@ Json DeviceServer::Handle(const Json& request) {
     if (Status s = callbacks_.on_ready(request); !s.ok()) return ErrorReply(s);
     return OkReply();
   }
+  if (*op == "cds") {
+    auto path = JsonString(request, "path");
+    if (!path.ok() || (*path != "/v1/cds/challenge" && *path != "/v1/cds/certificates")) {
+      return ErrorReply(
+          BadRequest("cds needs \"path\": /v1/cds/challenge or /v1/cds/certificates"));
+    }
+    if (!request.contains("body") || !request["body"].is_object()) {
+      return ErrorReply(BadRequest("cds needs a JSON object \"body\""));
+    }
+    if (!callbacks_.on_cds_post) {
+      return ErrorReply(Unavailable("node.device.no_cds", "this node relays no CDS requests"));
+    }
+    auto answer = callbacks_.on_cds_post(*path, request["body"]);
+    if (!answer.ok()) {
+      Json reply = ErrorReply(answer.error());
+      reply["code"] = std::string(CodeName(answer.error().code()));
+      return reply;
+    }
+    return Json{{"ok", true}, {"answer", std::move(*answer)}};
+  }
   if (*op == "failed") {
     auto reason = JsonString(request, "reason");
     auto message = JsonString(request, "message");

@@ -23,6 +23,7 @@
 #include "lunal/common/json.h"
 #include "lunal/common/result.h"
 #include "lunal/common/status.h"
+#include "lunal/common/unique_fd.h"
 #include "lunal/crypto/keys.h"
 
 namespace lunal::node::internal {
@@ -117,10 +118,21 @@ struct Spawned {
   int stdout_fd = -1;
   int stderr_fd = -1;
 };
-// fork + execve of argv (argv[0] absolute) with exactly `env` and stdin /dev/null. Errors:
+// fork + execve of argv (argv[0] absolute) with exactly `env` and stdin /dev/null; `pass_fd`
+// (>= 0) becomes the child's fd 3 (kPassedFd), every other fd above 2 is closed. Errors:
 // node.sandbox.spawn_failed (kUnavailable).
+inline constexpr int kPassedFd = 3;
 Result<Spawned> SpawnWithPipes(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& env);
+                               const std::vector<std::string>& env, int pass_fd = -1);
+
+// A TCP socket bound to 127.0.0.1:<ephemeral> and listening, in the node's (the host's) network
+// namespace: the instance's mesh port, handed to the sandbox as fd kPassedFd. Errors:
+// node.launch.no_port (kUnavailable).
+struct ListeningSocket {
+  UniqueFd fd;
+  std::uint16_t port = 0;
+};
+Result<ListeningSocket> ListenOnLoopback();
 
 // The host pid of the first descendant of `root_pid` whose argv[0] (or argv[1], the script of an
 // interpreter) is `argv0` (the parent links of /proc/<pid>/stat), or -1.
@@ -133,6 +145,9 @@ struct DeviceCallbacks {
   // The instance agent's ready report; a non-OK status is returned to the agent.
   std::function<Status(const Json& ready)> on_ready;
   std::function<void(std::string reason, std::string message)> on_failed;
+  // The "cds" relay (device.h): POST `body` to the node's CDS at `path` (already one of the two
+  // allowed); the CDS's answer, or its refusal.
+  std::function<Result<Json>(const std::string& path, const Json& body)> on_cds_post;
 };
 
 // Serves device.h's protocol for one instance's SimTdxAttester on a Unix socket, one connection

@@ -7,13 +7,17 @@
 //   - the real instance agent (lunald-instance) against an in-process CDS, when it is built.
 #include "lunal/node/node.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -432,6 +436,39 @@ TEST_F(NodeTest, DeviceAcceptsOnlyLunalEventsOnRtmr3) {
   expect.insert(expect.end(), digest.begin(), digest.end());
   const auto extended = crypto::Sha384(expect);
   EXPECT_EQ(rtmr3, Bytes(extended.begin(), extended.end()));
+
+  // The CDS relay: only the two enrolment POSTs, and only where the node relays at all.
+  EXPECT_EQ(device.Handle(
+                {{"op", "cds"}, {"path", "/v1/cds/challenge"}, {"body", Json::object()}})["reason"],
+            "node.device.no_cds");
+  std::vector<std::pair<std::string, Json>> relayed;
+  internal::DeviceServer relay(
+      long_dir / "tdx2.sock", attester->get(),
+      {.on_ready = nullptr,
+       .on_failed = nullptr,
+       .on_cds_post = [&](const std::string& path, const Json& body) -> Result<Json> {
+         relayed.emplace_back(path, body);
+         if (path == "/v1/cds/certificates") {
+           return PolicyViolation("cds.allow_list.build_hash", "no");
+         }
+         return Json{{"nonce", "n-1"}};
+       }});
+  for (const char* path : {"/v1/cds/manifest", "/v1/cds/challenge/../manifest", "/v1/other"}) {
+    EXPECT_EQ(relay.Handle({{"op", "cds"}, {"path", path}, {"body", Json::object()}})["reason"],
+              "node.device.bad_request")
+        << path;
+  }
+  EXPECT_EQ(relay.Handle({{"op", "cds"}, {"path", "/v1/cds/challenge"}})["reason"],
+            "node.device.bad_request");  // no body
+  EXPECT_TRUE(relayed.empty());
+  Json ok = relay.Handle({{"op", "cds"}, {"path", "/v1/cds/challenge"}, {"body", {{"a", 1}}}});
+  EXPECT_EQ(ok["answer"], (Json{{"nonce", "n-1"}})) << ok.dump();
+  Json refused =
+      relay.Handle({{"op", "cds"}, {"path", "/v1/cds/certificates"}, {"body", Json::object()}});
+  EXPECT_EQ(refused["reason"], "cds.allow_list.build_hash");
+  EXPECT_EQ(refused["code"], "policy_violation") << refused.dump();
+  ASSERT_EQ(relayed.size(), 2u);
+  EXPECT_EQ(relayed[0].second, (Json{{"a", 1}}));
 }
 
 // The expected RTMR3 after the instance agent's two events.
@@ -482,9 +519,33 @@ TEST_F(NodeTest, StandInAgentRunsTheAppAttestsAndStops) {
                              "src/node/agent/testdata/standin_instance_agent.py"));
   auto node = MakeNode(Options(agent));
   ASSERT_NE(node, nullptr);
-  auto r = node->Launch(Request());
+  // A port on the host's loopback that the host itself reaches; the sandbox must not.
+  const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(probe, 0);
+  sockaddr_in probe_addr{};
+  probe_addr.sin_family = AF_INET;
+  probe_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t probe_len = sizeof probe_addr;
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&probe_addr), sizeof probe_addr), 0);
+  ASSERT_EQ(::listen(probe, 4), 0);
+  ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&probe_addr), &probe_len), 0);
+  const std::uint16_t probe_port = ntohs(probe_addr.sin_port);
+  LaunchRequest request = Request();
+  request.env["HOST_PROBE_PORT"] = std::to_string(probe_port);
+  auto r = node->Launch(request);
   ASSERT_TRUE(r.ok()) << r.error() << "\n" << fmt::format("{}", fmt::join(Logs("stderr"), "\n"));
   EXPECT_EQ(r->state, InstanceState::kRunning);
+  // Its own network namespace: the host's loopback port is out of reach from inside, while the
+  // host reaches it (the probe could succeed).
+  EXPECT_TRUE(LogContains("network: host_port_reachable=False"))
+      << fmt::format("{}", fmt::join(Logs("stdout"), "\n"));
+  {
+    const int from_host = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    EXPECT_EQ(::connect(from_host, reinterpret_cast<sockaddr*>(&probe_addr), sizeof probe_addr), 0)
+        << std::strerror(errno);
+    ::close(from_host);
+  }
+  ::close(probe);
   EXPECT_TRUE(r->address.starts_with("127.0.0.1:"));
   EXPECT_GT(r->pid, 0);
   EXPECT_EQ(r->nonce, "stand-in-nonce");
@@ -497,10 +558,12 @@ TEST_F(NodeTest, StandInAgentRunsTheAppAttestsAndStops) {
       << fmt::format("{}", fmt::join(Logs("stdout"), "\n"));
   EXPECT_TRUE(LogContains("device: rtmr0 extend refused: node.device.rtmr_not_allowed"));
 
-  // The app serves from the sandbox, with the node's environment.
+  // The app serves from the sandbox, with the node's environment, through the mesh port the node
+  // passed in (here the stand-in's plain forwarding); its own port is not on the host's loopback.
   const std::uint16_t app_port = AppPort(dir_ / "node", "i-1");
   ASSERT_NE(app_port, 0);
-  auto hello = Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port));
+  EXPECT_FALSE(Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port)).ok());
+  auto hello = Get(fmt::format("http://{}/api/hello", r->address));
   ASSERT_TRUE(hello.ok()) << hello.error();
   EXPECT_EQ(hello->status, 200);
   EXPECT_NE(hello->body.find("Hello from your secure Luna Lamp application!"), std::string::npos);
@@ -531,7 +594,7 @@ TEST_F(NodeTest, StandInAgentRunsTheAppAttestsAndStops) {
   EXPECT_TRUE(LogContains("stand-in agent: stopped"));
   EXPECT_TRUE(node->List().empty());
   EXPECT_FALSE(fs::exists(dir_ / "node" / "instances" / "i-1"));
-  EXPECT_FALSE(Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port)).ok());
+  EXPECT_FALSE(Get(fmt::format("http://{}/api/hello", r->address)).ok());  // the port closed
   EXPECT_EQ(node->Stop("i-1").reason(), "node.instance.unknown");
 }
 
@@ -543,15 +606,15 @@ TEST_F(NodeTest, KillingTheSandboxIsReportedAsExited) {
   ASSERT_NE(node, nullptr);
   auto r = node->Launch(Request());
   ASSERT_TRUE(r.ok()) << r.error();
-  const std::uint16_t app_port = AppPort(dir_ / "node", "i-1");
+  ASSERT_TRUE(Get(fmt::format("http://{}/api/hello", r->address)).ok());
   ASSERT_EQ(::kill(r->pid, SIGKILL), 0);
   auto exited = WaitFor(NodeEvent::Kind::kExited, "i-1");
   ASSERT_TRUE(exited.has_value());
   EXPECT_EQ(exited->instance.state, InstanceState::kExited);
   EXPECT_EQ(exited->instance.reason, "node.instance.exited");
   EXPECT_NE(exited->instance.message.find("killed by signal 9"), std::string::npos);
-  // --die-with-parent took the app with it, and the node forgot the instance.
-  EXPECT_FALSE(Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port)).ok());
+  // --die-with-parent took the app with it (and the mesh port), and the node forgot the instance.
+  EXPECT_FALSE(Get(fmt::format("http://{}/api/hello", r->address)).ok());
   EXPECT_TRUE(node->List().empty());
   EXPECT_FALSE(fs::exists(dir_ / "node" / "instances" / "i-1"));
   // The id may be launched again (the control plane's replacement).
@@ -643,16 +706,16 @@ TEST_F(NodeWithCdsTest, InstanceAgentEnrolsServesAndStops) {
   EXPECT_EQ(v.essentials["build_hash"], app_.build_hash);
   EXPECT_EQ(v.essentials["measurements"]["mr_td"], node->MrTdHex());
 
+  // The app's own port exists only in the sandbox's network namespace (the mesh test below
+  // reaches it through the agent).
   const std::uint16_t app_port = AppPort(dir_ / "node", "i-1");
-  auto hello = Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port));
-  ASSERT_TRUE(hello.ok()) << hello.error();
-  EXPECT_EQ(hello->status, 200);
+  ASSERT_NE(app_port, 0);
+  EXPECT_FALSE(Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port)).ok());
 
   ASSERT_TRUE(node->Stop("i-1").ok());
   auto stopped = WaitFor(NodeEvent::Kind::kStopped, "i-1");
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(stopped->instance.message, "exit status 0");  // drained and exited on SIGTERM
-  EXPECT_FALSE(Get(fmt::format("http://127.0.0.1:{}/api/hello", app_port)).ok());
 }
 
 // A launch through NodeClient: the status crosses HTTP intact (evidence, certificate), the

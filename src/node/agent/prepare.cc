@@ -182,6 +182,22 @@ Result<std::uint16_t> FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
+Result<ListeningSocket> ListenOnLoopback() {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Unavailable("node.launch.no_port", "socket: {}", std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd.get(), 128) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return Unavailable("node.launch.no_port", "listen on 127.0.0.1:0: {}", std::strerror(errno));
+  }
+  return ListeningSocket{.fd = std::move(fd), .port = ntohs(addr.sin_port)};
+}
+
 void SetTreeWritable(const fs::path& dir, bool writable) {
   std::error_code ec;
   auto apply = [&](const fs::path& p) {

@@ -75,8 +75,10 @@ std::string SandboxPolicyJson() {
   Json policy = {
       {"version", 1},
       {"runtime", "bubblewrap"},
-      {"unshare", Json::array({"pid", "ipc", "uts", "cgroup"})},
-      {"network", "host"},  // loopback ports; a network namespace per instance is future work
+      {"unshare", Json::array({"pid", "ipc", "uts", "cgroup", "net"})},
+      // Its own network namespace (loopback only); the mesh port is a listening socket of the
+      // host's loopback the node passes in as fd 3.
+      {"network", "none; mesh port passed as fd 3"},
       {"die_with_parent", true},
       {"new_session", true},
       {"capabilities", Json::array()},
@@ -95,6 +97,7 @@ std::vector<std::string> BwrapArgv(const SandboxPaths& p) {
                                 "--unshare-ipc",
                                 "--unshare-uts",
                                 "--unshare-cgroup-try",
+                                "--unshare-net",
                                 "--new-session",
                                 "--cap-drop",
                                 "ALL",
@@ -177,19 +180,19 @@ class SpawnerThread {
 };
 
 Result<Spawned> ForkExecWithPipes(const std::vector<std::string>& argv,
-                                  const std::vector<std::string>& env);
+                                  const std::vector<std::string>& env, int pass_fd);
 
 }  // namespace
 
 Result<Spawned> SpawnWithPipes(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& env) {
-  return SpawnerThread::Instance().Run([&] { return ForkExecWithPipes(argv, env); });
+                               const std::vector<std::string>& env, int pass_fd) {
+  return SpawnerThread::Instance().Run([&] { return ForkExecWithPipes(argv, env, pass_fd); });
 }
 
 namespace {
 
 Result<Spawned> ForkExecWithPipes(const std::vector<std::string>& argv,
-                                  const std::vector<std::string>& env) {
+                                  const std::vector<std::string>& env, int pass_fd) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return Unavailable("node.sandbox.spawn_failed", "argv[0] must be an absolute path");
   }
@@ -219,10 +222,15 @@ Result<Spawned> ForkExecWithPipes(const std::vector<std::string>& argv,
     ::signal(SIGPIPE, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
     ::signal(SIGINT, SIG_DFL);
+    // The passed fd first goes above everything the stdio setup touches, then to kPassedFd
+    // (dup2 clears close-on-exec on the copy).
+    const int parked = pass_fd >= 0 ? ::fcntl(pass_fd, F_DUPFD_CLOEXEC, 64) : -1;
+    if (pass_fd >= 0 && parked < 0) ::_exit(127);
     if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) {
       ::_exit(127);
     }
-    ::close_range(3, ~0U, 0);
+    if (parked >= 0 && ::dup2(parked, kPassedFd) < 0) ::_exit(127);
+    ::close_range(parked >= 0 ? kPassedFd + 1 : 3, ~0U, 0);
     ::execve(cargv[0], cargv.data(), cenv.data());
     ::_exit(127);
   }

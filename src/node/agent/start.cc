@@ -1,5 +1,8 @@
 // Starting one instance (node.h steps 4–6): its folder, root, spec, device and sandbox.
+#include <chrono>
+
 #include "lunal/common/files.h"
+#include "lunal/net/client.h"
 #include "lunal/node/device.h"
 #include "node_impl.h"
 
@@ -27,11 +30,14 @@ Result<std::shared_ptr<Instance>> NodeAgent::Impl::Start(const LaunchRequest& re
   LUNAL_RETURN_IF_ERROR(internal::PrepareRoot(request.manifest_json, request.artifact, in->dir));
   const fs::path root = in->dir / "root";
   LUNAL_ASSIGN_OR_RETURN(internal::StartCommand command, internal::ResolveStartCommand(root));
-  LUNAL_ASSIGN_OR_RETURN(std::uint16_t listen_port, internal::FreeLoopbackPort());
-  std::uint16_t app_port = listen_port;
-  for (int i = 0; i < 8 && app_port == listen_port; ++i) {
-    LUNAL_ASSIGN_OR_RETURN(app_port, internal::FreeLoopbackPort());
-  }
+  // The mesh port: a listening socket on the host's loopback, passed into the sandbox (which has
+  // its own network namespace: nothing else of the host's network is reachable from inside).
+  LUNAL_ASSIGN_OR_RETURN(internal::ListeningSocket mesh_socket, internal::ListenOnLoopback());
+  const std::uint16_t listen_port = mesh_socket.port;
+  // The app's port exists only inside the sandbox's namespace: any port but the mesh one.
+  LUNAL_ASSIGN_OR_RETURN(std::uint16_t app_port, internal::FreeLoopbackPort());
+  if (app_port == listen_port)
+    app_port = static_cast<std::uint16_t>(listen_port == 8080 ? 8081 : 8080);
   in->expected_address = fmt::format("127.0.0.1:{}", listen_port);
 
   // The spec (instance.h InstanceSpec, member for member) and the device, in run/.
@@ -50,6 +56,8 @@ Result<std::shared_ptr<Instance>> NodeAgent::Impl::Start(const LaunchRequest& re
       {"gateway_deployment", options.gateway_deployment},
       {"allow_simulated_peers", options.allow_simulated_peers},
       {"listen_port", listen_port},
+      {"listen_fd", internal::kPassedFd},
+      {"cds_via_device", true},
       {"app_port", app_port},
       {"app_dir", "/app"},
       {"command", command.argv},
@@ -111,6 +119,20 @@ Result<std::shared_ptr<Instance>> NodeAgent::Impl::Start(const LaunchRequest& re
                 self->failed.emplace(std::move(reason), std::move(message));
                 self->cv.notify_all();
               },
+          // The instance reaches the CDS only through this relay (device.h "cds").
+          .on_cds_post = [cds_url = options.cds_url](const std::string& path,
+                                                     const Json& body) -> Result<Json> {
+            std::string base = cds_url;
+            while (!base.empty() && base.back() == '/') base.pop_back();
+            if (base.empty()) {
+              return Unavailable("node.device.no_cds", "this node has no CDS to relay to");
+            }
+            net::HttpClient client({.connect_timeout = std::chrono::seconds(5),
+                                    .request_timeout = std::chrono::seconds(30),
+                                    .max_response_bytes = std::size_t{1} << 20,
+                                    .tls = {}});
+            return client.SendJson("POST", base + path, body);
+          },
       });
   LUNAL_RETURN_IF_ERROR(in->device->Start());
 
@@ -124,8 +146,10 @@ Result<std::shared_ptr<Instance>> NodeAgent::Impl::Start(const LaunchRequest& re
       .instance_agent = options.instance_agent,
       .hostname = "lunal-" + request.instance_id,
   };
-  LUNAL_ASSIGN_OR_RETURN(internal::Spawned child,
-                         internal::SpawnWithPipes(internal::BwrapArgv(paths), {}));
+  LUNAL_ASSIGN_OR_RETURN(
+      internal::Spawned child,
+      internal::SpawnWithPipes(internal::BwrapArgv(paths), {}, mesh_socket.fd.get()));
+  mesh_socket.fd.reset();  // the sandbox holds it now: the port closes with the instance
   {
     std::lock_guard lock(in->mu);
     in->pid = child.pid;

@@ -176,7 +176,14 @@ class Agent {
   }
 
   Result<cds::Enrolment> EnrollNow() {
+    cds::EnrollOptions::PostFn relay;
+    if (spec_.cds_via_device) {
+      relay = [this](std::string_view path, const Json& body) {
+        return device_.CdsPost(path, body);
+      };
+    }
     return cds::Enroll({.cds_url = spec_.cds_url,
+                        .post = std::move(relay),
                         .attester = &device_,
                         .key = &*key_,
                         .tenant = spec_.tenant,
@@ -230,6 +237,7 @@ class Agent {
     server_ = std::make_unique<net::HttpServer>(
         net::ServerOptions{.bind_address = "127.0.0.1",
                            .port = spec_.listen_port,
+                           .listen_fd = static_cast<int>(spec_.listen_fd),
                            .threads = 4,
                            .max_body_bytes = std::size_t{16} << 20,
                            .tls = std::move(tls),

@@ -126,6 +126,14 @@ Result<Json> DeviceAttester::Call(const Json& request) {
   return std::move(*doc);
 }
 
+Result<Json> DeviceAttester::CdsPost(std::string_view path, const Json& body) {
+  LUNAL_ASSIGN_OR_RETURN(Json answer, Call(Json{{"op", "cds"}, {"path", path}, {"body", body}}));
+  if (!answer.contains("answer")) {
+    return Malformed("node.device.bad_response", "a cds answer without \"answer\"");
+  }
+  return std::move(answer["answer"]);
+}
+
 Result<attest::Evidence> DeviceAttester::Attest(
     std::span<const std::uint8_t, attest::kReportDataSize> report_data) {
   LUNAL_ASSIGN_OR_RETURN(Json answer,

@@ -101,7 +101,9 @@ Result<InstanceSpec> ParseInstanceSpec(const Json& json) {
                                                             "health_path",
                                                             "health_interval_ms",
                                                             "health_timeout_ms",
-                                                            "health_failures"};
+                                                            "health_failures",
+                                                            "listen_fd",
+                                                            "cds_via_device"};
   for (const auto& [key, value] : json.items()) {
     if (!kKnown.contains(key)) return BadField(key, "unknown member");
   }
@@ -125,6 +127,8 @@ Result<InstanceSpec> ParseInstanceSpec(const Json& json) {
   constexpr std::int64_t kHour = 3'600'000;
   LUNAL_RETURN_IF_ERROR(r.Int("drain_ms", spec.drain_ms, 0, kHour, false));
   LUNAL_RETURN_IF_ERROR(r.Int("app_grace_ms", spec.app_grace_ms, 0, kHour, false));
+  LUNAL_RETURN_IF_ERROR(r.Int("listen_fd", spec.listen_fd, -1, 1'000'000, false));
+  LUNAL_RETURN_IF_ERROR(r.Bool("cds_via_device", spec.cds_via_device));
   LUNAL_RETURN_IF_ERROR(r.String("health_path", spec.health_path, false));
   LUNAL_RETURN_IF_ERROR(r.Int("health_interval_ms", spec.health_interval_ms, 0, kHour, false));
   LUNAL_RETURN_IF_ERROR(r.Int("health_timeout_ms", spec.health_timeout_ms, 1, kHour, false));
@@ -163,7 +167,9 @@ Json ToJson(const InstanceSpec& spec) {
               {"health_path", spec.health_path},
               {"health_interval_ms", spec.health_interval_ms},
               {"health_timeout_ms", spec.health_timeout_ms},
-              {"health_failures", spec.health_failures}};
+              {"health_failures", spec.health_failures},
+              {"listen_fd", spec.listen_fd},
+              {"cds_via_device", spec.cds_via_device}};
 }
 
 }  // namespace lunal::node

@@ -10,7 +10,12 @@ is tested against the same node in node_test.cc when it is built. What it does:
      encoding: "LUNL", a little-endian uint32 size, the canonical JSON {"type","value"});
   3. asks for a quote whose REPORT_DATA is SHA-512(nonce) (no key: it is not a real instance);
   4. starts spec.command in spec.app_dir with spec.env, waits for spec.app_port, reports ready;
+     in front of the app, plain TCP forwarding on the listening socket the node passed in
+     (spec.listen_fd, the host's 127.0.0.1:listen_port: the sandbox has its own network
+     namespace), where the real agent serves mesh TLS;
   5. on SIGTERM stops the app and exits 0; when the app exits on its own, exits 3.
+With HOST_PROBE_PORT in spec.env it also prints whether 127.0.0.1:HOST_PROBE_PORT (a port of the
+host's loopback) is reachable from inside.
 """
 import base64
 import hashlib
@@ -20,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 NONCE = "stand-in-nonce"
@@ -47,6 +53,36 @@ def lunal_event(kind, value):
     return b"LUNL" + len(data).to_bytes(4, "little") + data
 
 
+def pump(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def forward(listener, app_port):
+    while True:
+        client, _ = listener.accept()
+        try:
+            upstream = socket.create_connection(("127.0.0.1", app_port), timeout=5)
+        except OSError:
+            client.close()
+            continue
+        upstream.settimeout(None)
+        threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+
+
 def can_write(path):
     try:
         with open(path, "w") as f:
@@ -64,6 +100,14 @@ def main():
     print("sandbox: work=%s root_ssh=%s app_writable=%s tmp_writable=%s hostname=%s" % (
         os.path.exists("/work"), os.path.exists("/root/.ssh"), can_write("/app/probe"),
         can_write("/tmp/probe"), socket.gethostname()), flush=True)
+    probe = spec["env"].get("HOST_PROBE_PORT")
+    if probe:
+        try:
+            socket.create_connection(("127.0.0.1", int(probe)), timeout=1).close()
+            reachable = True
+        except OSError:
+            reachable = False
+        print("network: host_port_reachable=%s" % reachable, flush=True)
     # The device refuses boot registers: the test reads this line.
     try:
         call(device, {"op": "extend", "rtmr": 0,
@@ -100,6 +144,9 @@ def main():
         app.terminate()
 
     signal.signal(signal.SIGTERM, stop)
+    if spec.get("listen_fd", -1) >= 0:
+        listener = socket.socket(fileno=spec["listen_fd"])
+        threading.Thread(target=forward, args=(listener, spec["app_port"]), daemon=True).start()
     call(device, {"op": "ready", "address": "127.0.0.1:%d" % spec["listen_port"],
                   "nonce": NONCE, "certificate_pem": "stand-in", "evidence": evidence})
     app.wait()

@@ -13,7 +13,9 @@
 // the attester's.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "lunal/attest/attester.h"
 #include "lunal/common/json.h"
@@ -24,6 +26,12 @@ namespace lunal::cds {
 
 struct EnrollOptions {
   std::string cds_url = {};  // http(s)://host:port
+  // When set, the two POSTs (path "/v1/cds/challenge" or "/v1/cds/certificates", JSON body →
+  // the CDS's JSON answer, its errors as net::StatusFromErrorBody gives them) go through this
+  // instead of HTTP to cds_url: an instance agent in its own network namespace has the node relay
+  // them over the device socket (node/device.h).
+  using PostFn = std::function<Result<Json>(std::string_view path, const Json& body)>;
+  PostFn post = {};
   attest::Attester* attester = nullptr;
   const crypto::PrivateKey* key = nullptr;  // the identity key (P-256)
   std::string tenant = {};

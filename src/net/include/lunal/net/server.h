@@ -118,7 +118,12 @@ struct TlsServerOptions {
 struct ServerOptions {
   std::string bind_address = "127.0.0.1";  // an IPv4 or IPv6 literal
   std::uint16_t port = 0;                  // 0: an ephemeral port, see HttpServer::port()
-  int threads = 1;                         // I/O threads running handlers, 1..256
+  // An inherited socket that is already bound and listening (TCP, IPv4 or IPv6), used instead of
+  // bind_address/port: how an instance agent in its own network namespace serves on a port the
+  // node opened in the host's. Once the other options pass their checks Start owns it (and
+  // closes it if it cannot serve on it); -1: none.
+  int listen_fd = -1;
+  int threads = 1;  // I/O threads running handlers, 1..256
   std::size_t max_body_bytes = std::size_t{1} << 20;
   std::size_t max_header_bytes = std::size_t{16} << 10;
   // From the first byte of a request (or accept, for the first one) to its last byte, TLS

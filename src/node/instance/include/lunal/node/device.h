@@ -12,6 +12,11 @@
 //   {"op": "ready", "address": "127.0.0.1:<port>", "nonce": "…", "certificate_pem": "…",
 //    "evidence": <envelope>}                           → {"ok": true}
 //   {"op": "failed", "reason": "…", "message": "…"}   → {"ok": true}
+//   {"op": "cds", "path": "/v1/cds/challenge" | "/v1/cds/certificates", "body": {…}}
+//                                                       → {"ok": true, "answer": {…}}: the node
+//     relays the POST to its CDS (the instance has no network beyond its own loopback); any other
+//     path is refused with node.device.bad_request, and the CDS's refusal comes back as the
+//     error (its reason and code)
 // Errors: {"ok": false, "reason": "<stable reason>", "message": "…", "code"?: "<CodeName>"}
 // (without "code" the client reports kUnavailable). <envelope> is
 // cds::EvidenceEnvelope(evidence). "extend" takes only Lunal events for RTMR3 (the agent cannot
@@ -52,6 +57,8 @@ class DeviceAttester final : public attest::Attester {
   // The "ready" and "failed" reports.
   Status ReportReady(const Json& ready);  // the members of the "ready" request above
   Status ReportFailed(std::string_view reason, std::string_view message);
+  // The "cds" relay: a cds::EnrollOptions::post.
+  Result<Json> CdsPost(std::string_view path, const Json& body);
 
  private:
   Result<Json> Call(const Json& request);

@@ -59,7 +59,13 @@ struct InstanceSpec {
   std::string gateway_deployment = "gateway";
   bool allow_simulated_peers = true;
   std::uint16_t listen_port = 0;  // mesh TLS, on 127.0.0.1
-  std::uint16_t app_port = 0;     // the app's plain HTTP port, on 127.0.0.1
+  // An inherited socket already listening on 127.0.0.1:listen_port in the host's network
+  // namespace (the sandbox has its own): the mesh server serves on it. -1: bind listen_port.
+  std::int64_t listen_fd = -1;
+  // Enrol through the device's "cds" relay (device.h) instead of HTTP to cds_url: the sandbox has
+  // no network beyond its own loopback.
+  bool cds_via_device = false;
+  std::uint16_t app_port = 0;  // the app's plain HTTP port, on 127.0.0.1
   std::string app_dir = "/app";
   std::vector<std::string> command = {};  // argv of the app
   std::map<std::string, std::string> env = {};
