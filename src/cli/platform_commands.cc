@@ -41,6 +41,7 @@ struct PlatformState {
   CLI::App* login = nullptr;
   CLI::App* deploy = nullptr;
   std::string deploy_path = ".", deploy_name, deploy_env = "production", deploy_branch;
+  std::string deploy_project;
   int deploy_instances = -1;
   std::string deploy_hash_file;  // --hash-file: where the build's hash.txt goes, for `lunal sign`
   CLI::App* status = nullptr;
@@ -55,6 +56,10 @@ struct PlatformState {
   std::string instance;
   CLI::App* scale = nullptr;
   int scale_instances = -1;
+  CLI::App* projects = nullptr;
+  CLI::App* projects_create = nullptr;
+  CLI::App* projects_delete = nullptr;
+  std::string project_name, project_description;
 };
 
 PlatformCommands::PlatformCommands(std::unique_ptr<PlatformState> state)
@@ -412,6 +417,7 @@ Result<int> RunDeploy(const PlatformState& s, bool json) {
   Progress progress(json);
   Json request = {{"name", name}, {"environment", s.deploy_env}};
   if (!s.deploy_branch.empty()) request["branch"] = s.deploy_branch;
+  if (!s.deploy_project.empty()) request["project"] = s.deploy_project;
   if (s.deploy_instances >= 0) request["instances"] = s.deploy_instances;
   if (IsGitUrl(s.deploy_path)) {
     request["source"] = {{"type", "git"}, {"url", s.deploy_path}};
@@ -570,6 +576,53 @@ Result<int> RunStatus(const PlatformState& s, bool json) {
                fmt::format("{}/{}", RunningCount(d), Str(d, "instances_desired")),
                Str(d, "url").empty() ? "-" : Str(d, "url"),
                Str(d, "build_hash").empty() ? "-" : ShortHash(Str(d, "build_hash")));
+  }
+  return kExitOk;
+}
+
+// ---- lunal projects ----
+
+Result<int> RunProjects(const PlatformState& s, bool json) {
+  LUNAL_ASSIGN_OR_RETURN(ApiClient api, Api(s));
+  if (s.projects_create->parsed()) {
+    Json body = {{"name", s.project_name}};
+    if (!s.project_description.empty()) body["description"] = s.project_description;
+    LUNAL_ASSIGN_OR_RETURN(Json p, api.Post("/v1/projects", body));
+    if (json) {
+      PrintJson(p);
+    } else {
+      fmt::print("Created project {}\n", Str(p, "name"));
+    }
+    return kExitOk;
+  }
+  if (s.projects_delete->parsed()) {
+    LUNAL_ASSIGN_OR_RETURN(Json r, api.Delete("/v1/projects/" + ApiClient::Escape(s.project_name)));
+    if (json) {
+      PrintJson(r);
+    } else {
+      fmt::print("Deleted project {}\n", s.project_name);
+    }
+    return kExitOk;
+  }
+  LUNAL_ASSIGN_OR_RETURN(Json list, api.Get("/v1/projects"));
+  if (json) {
+    PrintJson(list);
+    return kExitOk;
+  }
+  const Json projects = list.value("projects", Json::array());
+  if (projects.empty()) {
+    fmt::print("No projects yet: lunal projects create NAME, or lunal deploy --project NAME\n");
+    return kExitOk;
+  }
+  fmt::print("{:<24} {:<40} {}\n", "NAME", "DEPLOYMENTS", "DESCRIPTION");
+  for (const Json& p : projects) {
+    std::string names;
+    for (const Json& d : p.value("deployments", Json::array())) {
+      if (!names.empty()) names.push_back(',');
+      names.append(d.get<std::string>());
+    }
+    fmt::print("{:<24} {:<40} {}\n", Str(p, "name"), names.empty() ? "-" : names,
+               Str(p, "description"));
   }
   return kExitOk;
 }
@@ -851,6 +904,8 @@ PlatformCommands AddPlatformCommands(CLI::App& app, VerifyFlags& verify) {
                        "Deployment name (a DNS label); default: the folder's name");
   s.deploy->add_option("--env", s.deploy_env, "production (default) or development");
   s.deploy->add_option("--branch", s.deploy_branch, "Git branch or ref (git URLs)");
+  s.deploy->add_option("--project", s.deploy_project,
+                       "Group the deployment under this project (created if new)");
   s.deploy->add_option("--instances", s.deploy_instances,
                        "Instances to run; default: autoscaling.minInstances");
   s.deploy->add_option("--hash-file", s.deploy_hash_file,
@@ -863,6 +918,19 @@ PlatformCommands AddPlatformCommands(CLI::App& app, VerifyFlags& verify) {
       "  lunal deploy ./examples/hello --hash-file hash.txt   # then lunal sign, lunal upload\n"
       "  lunal deploy https://github.com/acme/api.git --branch main --env development\n"
       "Exit status: 0 running, 1 the deployment failed (reason printed), 2 bad flags.");
+
+  s.projects = app.add_subcommand("projects", "List projects (groups of deployments)");
+  AddApiFlags(s.projects, s);
+  s.projects_create = s.projects->add_subcommand("create", "Create a project");
+  s.projects_create->add_option("name", s.project_name, "Project name (a DNS label)")->required();
+  s.projects_create->add_option("--description", s.project_description, "What it is for");
+  AddApiFlags(s.projects_create, s);
+  s.projects_delete = s.projects->add_subcommand("delete", "Delete an empty project");
+  s.projects_delete->add_option("name", s.project_name, "Project name")->required();
+  AddApiFlags(s.projects_delete, s);
+  s.projects->footer(
+      "Examples:\n  lunal projects\n  lunal projects create shop --description \"the store\"\n"
+      "  lunal deploy --name shop-api --project shop\n  lunal projects delete shop");
 
   s.status = app.add_subcommand("status", "List deployments, or show one");
   s.status->add_option("--app", s.app_name, "One deployment, in detail");
@@ -953,6 +1021,8 @@ std::optional<int> RunPlatformCommands(PlatformCommands& commands, bool json) {
       result = Guarded([&] { return RunLogs(s, json); });
     else if (s.scale->parsed())
       result = Guarded([&] { return RunScale(s, json); });
+    else if (s.projects->parsed())
+      result = Guarded([&] { return RunProjects(s, json); });
     else if (s.verify_cmd->parsed()) {
       if (!s.deployment.empty() && !s.verify->evidence.empty()) {
         return ReportError(InvalidArgument("cli.usage",

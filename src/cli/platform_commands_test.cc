@@ -527,7 +527,8 @@ TEST_F(PlatformCommandsTest, DeployOfAGitUrlThatFailsExitsOne) {
                          {{"reason", "build.step_failed"}})}},
                  {"state", "failed"}});
   api_.Start();
-  auto r = Lunal({"deploy", "https://github.com/acme/api.git", "--branch", "main"});
+  auto r =
+      Lunal({"deploy", "https://github.com/acme/api.git", "--branch", "main", "--project", "shop"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(Has(r.out,
                   "✗ Deployment api failed: step 'pip install' exited with 1 "
@@ -535,7 +536,35 @@ TEST_F(PlatformCommandsTest, DeployOfAGitUrlThatFailsExitsOne) {
       << r.out;
   EXPECT_EQ((*ParseJson(api_.Find("POST", "/v1/deployments")->body))["source"],
             (Json{{"type", "git"}, {"url", "https://github.com/acme/api.git"}, {"ref", "main"}}));
+  EXPECT_EQ((*ParseJson(api_.Find("POST", "/v1/deployments")->body))["project"], "shop");
   EXPECT_FALSE(api_.Find("POST", "/v1/uploads"));
+}
+
+TEST_F(PlatformCommandsTest, ProjectsListCreateAndDelete) {
+  api_.Json("GET", "/v1/projects",
+            {{"projects",
+              {{{"name", "content"}, {"description", ""}, {"deployments", {"blog"}}},
+               {{"name", "shop"},
+                {"description", "the store"},
+                {"deployments", {"shop-api", "shop-web"}}}}}});
+  api_.Json("POST", "/v1/projects", {{"name", "new"}, {"description", "x"}}, 201);
+  api_.Json("DELETE", "/v1/projects/{name}", {{"deleted", "shop"}});
+  api_.Start();
+
+  auto list = Lunal({"projects"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out, fmt::format("{:<24} {:<40} {}\n{:<24} {:<40} {}\n{:<24} {:<40} {}\n", "NAME",
+                                  "DEPLOYMENTS", "DESCRIPTION", "content", "blog", "", "shop",
+                                  "shop-api,shop-web", "the store"));
+  auto created = Lunal({"projects", "create", "new", "--description", "x"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(created.out, "Created project new\n");
+  EXPECT_EQ(*ParseJson(api_.Find("POST", "/v1/projects")->body),
+            (Json{{"name", "new"}, {"description", "x"}}));
+  auto deleted = Lunal({"projects", "delete", "shop"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(api_.Find("DELETE", "/v1/projects/")->target, "/v1/projects/shop");
+  EXPECT_EQ(Lunal({"projects", "create"}).exit_code, 2);  // the name is required
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ namespace lunal::control {
 namespace fs = std::filesystem;
 using internal::DeploymentRow;
 using internal::InstanceRow;
+using internal::ProjectRow;
 using internal::TenantRow;
 using net::HttpRequest;
 using net::HttpResponse;
@@ -112,6 +113,7 @@ Result<Json> ControlPlane::Impl::DeploymentToJson(const DeploymentRow& d) {
               {"state", d.state},
               {"reason", NullIfEmpty(d.reason)},
               {"message", NullIfEmpty(d.message)},
+              {"project", NullIfEmpty(d.project)},
               {"environment", d.environment},
               {"branch", NullIfEmpty(d.branch)},
               {"build_hash", NullIfEmpty(d.build_hash)},
@@ -185,6 +187,10 @@ Result<HttpResponse> ControlPlane::Impl::HandleDeploy(HttpRequest& req) {
     return InvalidArgument("control.request.bad_field", "environment: production or development");
   }
   LUNAL_ASSIGN_OR_RETURN(auto branch, JsonOptionalString(body, "branch"));
+  LUNAL_ASSIGN_OR_RETURN(auto project, JsonOptionalString(body, "project"));
+  if (project && !cds::IsValidName(*project)) {
+    return InvalidArgument("control.request.bad_field", "project: not a DNS label");
+  }
   std::optional<std::int64_t> instances;
   if (body.contains("instances")) {
     LUNAL_ASSIGN_OR_RETURN(instances, JsonInt(body, "instances"));
@@ -238,6 +244,15 @@ Result<HttpResponse> ControlPlane::Impl::HandleDeploy(HttpRequest& req) {
       row.tenant = t.name;
       row.name = name;
       row.created_at = now;
+    }
+    if (project) {
+      // A project named for the first time is created (the seed's "configure your project").
+      LUNAL_ASSIGN_OR_RETURN(auto known, store->Projects(t.name, *project));
+      if (known.empty()) {
+        LUNAL_RETURN_IF_ERROR(store->InsertProject(
+            {.tenant = t.name, .name = *project, .description = {}, .created_at = now}));
+      }
+      row.project = *project;
     }
     row.state = std::string(kBuilding);
     row.environment = environment;
@@ -366,6 +381,75 @@ Status ControlPlane::Impl::AddRoutes(net::Router& router) {
   add("POST", "/v1/uploads", Wrap([=](HttpRequest& req) { return self->HandleUpload(req); }));
 
   add("POST", "/v1/deployments", Wrap([=](HttpRequest& req) { return self->HandleDeploy(req); }));
+
+  // Projects: a tenant's named groups of deployments (names per tenant, unlike deployments').
+  auto project_json = [self](const ProjectRow& p) -> Result<Json> {
+    LUNAL_ASSIGN_OR_RETURN(auto rows, self->store->ListDeployments(p.tenant));
+    Json names = Json::array();
+    for (const auto& d : rows) {
+      if (d.project == p.name && d.state != kDeleted) names.push_back(d.name);
+    }
+    return Json{{"name", p.name},
+                {"description", p.description},
+                {"created_at", FormatRfc3339(p.created_at)},
+                {"deployments", std::move(names)}};
+  };
+  auto owned_project = [self](const TenantRow& t, std::string_view name) -> Result<ProjectRow> {
+    LUNAL_ASSIGN_OR_RETURN(auto found, self->store->Projects(t.name, name));
+    if (found.empty()) return NotFound("control.project.not_found", "no project {}", name);
+    return found.front();
+  };
+
+  add("POST", "/v1/projects", Wrap([=](HttpRequest& req) -> Result<HttpResponse> {
+        LUNAL_ASSIGN_OR_RETURN(TenantRow t, self->Authenticate(req));
+        LUNAL_ASSIGN_OR_RETURN(Json body, ParseJson(req.body));
+        LUNAL_ASSIGN_OR_RETURN(std::string name, JsonString(body, "name"));
+        if (!cds::IsValidName(name)) {
+          return InvalidArgument("control.request.bad_field", "name: not a DNS label");
+        }
+        LUNAL_ASSIGN_OR_RETURN(auto description, JsonOptionalString(body, "description"));
+        if (description && description->size() > 1000) {
+          return InvalidArgument("control.request.bad_field", "description: at most 1000 bytes");
+        }
+        ProjectRow p{.tenant = t.name,
+                     .name = name,
+                     .description = description.value_or(""),
+                     .created_at = self->Now()};
+        LUNAL_RETURN_IF_ERROR(self->store->InsertProject(p));
+        LUNAL_ASSIGN_OR_RETURN(Json j, project_json(p));
+        return HttpResponse::Json(201, j);
+      }));
+
+  add("GET", "/v1/projects", Wrap([=](HttpRequest& req) -> Result<HttpResponse> {
+        LUNAL_ASSIGN_OR_RETURN(TenantRow t, self->Authenticate(req));
+        LUNAL_ASSIGN_OR_RETURN(auto rows, self->store->Projects(t.name));
+        Json list = Json::array();
+        for (const auto& p : rows) {
+          LUNAL_ASSIGN_OR_RETURN(Json j, project_json(p));
+          list.push_back(std::move(j));
+        }
+        return HttpResponse::Json(200, {{"projects", list}});
+      }));
+
+  add("GET", "/v1/projects/{name}", Wrap([=](HttpRequest& req) -> Result<HttpResponse> {
+        LUNAL_ASSIGN_OR_RETURN(TenantRow t, self->Authenticate(req));
+        LUNAL_ASSIGN_OR_RETURN(ProjectRow p, owned_project(t, req.PathParam("name")));
+        LUNAL_ASSIGN_OR_RETURN(Json j, project_json(p));
+        return HttpResponse::Json(200, j);
+      }));
+
+  add("DELETE", "/v1/projects/{name}", Wrap([=](HttpRequest& req) -> Result<HttpResponse> {
+        LUNAL_ASSIGN_OR_RETURN(TenantRow t, self->Authenticate(req));
+        std::lock_guard lock(self->orch_mu);  // no deploy names it meanwhile
+        LUNAL_ASSIGN_OR_RETURN(ProjectRow p, owned_project(t, req.PathParam("name")));
+        LUNAL_ASSIGN_OR_RETURN(Json j, project_json(p));
+        if (!j["deployments"].empty()) {
+          return Conflict("control.project.not_empty", "project {} still has deployments: {}",
+                          p.name, j["deployments"].dump());
+        }
+        LUNAL_RETURN_IF_ERROR(self->store->DeleteProject(t.name, p.name).status());
+        return HttpResponse::Json(200, {{"deleted", p.name}});
+      }));
 
   add("GET", "/v1/deployments", Wrap([=](HttpRequest& req) -> Result<HttpResponse> {
         LUNAL_ASSIGN_OR_RETURN(TenantRow t, self->Authenticate(req));

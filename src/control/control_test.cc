@@ -421,6 +421,129 @@ TEST_F(ControlTest, TenantsAreIsolatedAndTokensStoredHashed) {
   Start();
 }
 
+// Projects group a tenant's deployments: created explicitly or by the first deploy naming one,
+// listed with their deployments, per tenant (another tenant may use the same name and never sees
+// ours), deletable only when empty.
+TEST_F(ControlTest, ProjectsGroupATenantsDeployments) {
+  Reply created =
+      Call("POST", "/v1/projects", dev_, R"({"name": "shop", "description": "the storefront"})");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["name"], "shop");
+  EXPECT_EQ(created.body["description"], "the storefront");
+  EXPECT_EQ(created.body["deployments"], Json::array());
+  EXPECT_EQ(Reason(Call("POST", "/v1/projects", dev_, R"({"name": "shop"})")),
+            "control.project.exists");
+  EXPECT_EQ(Reason(Call("POST", "/v1/projects", dev_, R"({"name": "Not A Label"})")),
+            "control.request.bad_field");
+
+  Json body = {{"name", "shop-api"},
+               {"project", "shop"},
+               {"source", {{"type", "path"}, {"path", (dir_ / "app").string()}}}};
+  Reply deployed = Call("POST", "/v1/deployments", dev_, body.dump());
+  ASSERT_EQ(deployed.status, 202) << deployed.body.dump();
+  EXPECT_EQ(deployed.body["project"], "shop");
+  // A project named for the first time by a deploy is created.
+  body = {{"name", "blog"},
+          {"project", "content"},
+          {"source", {{"type", "path"}, {"path", (dir_ / "app").string()}}}};
+  ASSERT_EQ(Call("POST", "/v1/deployments", dev_, body.dump()).status, 202);
+  WaitForState("shop-api", "running");
+  WaitForState("blog", "running");
+
+  Reply list = Call("GET", "/v1/projects", dev_);
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.body["projects"].size(), 2u) << list.body.dump();
+  EXPECT_EQ(list.body["projects"][0]["name"], "content");
+  EXPECT_EQ(list.body["projects"][0]["deployments"], (Json{"blog"}));
+  EXPECT_EQ(list.body["projects"][1]["deployments"], (Json{"shop-api"}));
+  EXPECT_EQ(Call("GET", "/v1/projects/shop", dev_).body["deployments"], (Json{"shop-api"}));
+
+  // Another tenant: none of ours, the same 404 as a missing one, and its own "shop".
+  std::string acme = Call("POST", "/v1/tenants", dev_, R"({"name": "acme"})").body["token"];
+  EXPECT_TRUE(Call("GET", "/v1/projects", acme).body["projects"].empty());
+  for (const char* method : {"GET", "DELETE"}) {
+    Reply r = Call(method, "/v1/projects/shop", acme);
+    EXPECT_EQ(r.status, 404) << method;
+    EXPECT_EQ(Reason(r), "control.project.not_found") << method;
+  }
+  EXPECT_EQ(Call("POST", "/v1/projects", acme, R"({"name": "shop"})").status, 201);
+  EXPECT_EQ(Call("GET", "/v1/projects/shop", dev_).body["description"], "the storefront");
+
+  // Not while it holds a deployment; then it goes.
+  Reply busy = Call("DELETE", "/v1/projects/shop", dev_);
+  EXPECT_EQ(busy.status, 409);
+  EXPECT_EQ(Reason(busy), "control.project.not_empty");
+  ASSERT_EQ(Call("DELETE", "/v1/deployments/shop-api", dev_).status, 200);
+  Reply gone = Call("DELETE", "/v1/projects/shop", dev_);
+  EXPECT_EQ(gone.status, 200) << gone.body.dump();
+  EXPECT_EQ(Call("GET", "/v1/projects/shop", dev_).status, 404);
+  EXPECT_EQ(Call("GET", "/v1/projects/shop", acme).status, 200);  // acme's is untouched
+
+  // The grouping survives a restart (schema version 2).
+  Stop();
+  Start();
+  EXPECT_EQ(Call("GET", "/v1/deployments/blog", dev_).body["project"], "content");
+}
+
+// A control.db written by the previous release (schema version 1, no projects) opens, keeps its
+// deployments (no project) and takes projects from then on.
+TEST_F(ControlTest, AVersionOneDatabaseIsMigrated) {
+  Stop();
+  for (const char* f : {"control.db", "control.db-wal", "control.db-shm"}) {
+    fs::remove(dir_ / "state" / f);
+  }
+  {
+    auto db = db::Database::Open(dir_ / "state" / "control.db");
+    ASSERT_TRUE(db.ok()) << db.error();
+    // Version 1 as the previous release created it (store.cc's first migration).
+    ASSERT_TRUE(
+        db->Exec("CREATE TABLE tenants (name TEXT PRIMARY KEY, admin INTEGER NOT NULL,"
+                 "  created_at INTEGER NOT NULL);"
+                 "CREATE TABLE tokens (sha256 TEXT PRIMARY KEY, tenant TEXT NOT NULL);"
+                 "CREATE TABLE uploads (id TEXT PRIMARY KEY, tenant TEXT NOT NULL,"
+                 "  path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL);"
+                 "CREATE TABLE deployments (name TEXT PRIMARY KEY, tenant TEXT NOT NULL,"
+                 "  state TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,"
+                 "  environment TEXT NOT NULL, branch TEXT NOT NULL, source TEXT NOT NULL,"
+                 "  build_hash TEXT NOT NULL, manifest_json TEXT NOT NULL,"
+                 "  build_dir TEXT NOT NULL, config_json TEXT NOT NULL,"
+                 "  instances_desired INTEGER NOT NULL, instances_explicit INTEGER NOT NULL,"
+                 "  revision INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                 "  updated_at INTEGER NOT NULL);"
+                 "CREATE INDEX deployments_tenant ON deployments (tenant, name);"
+                 "CREATE TABLE instances (id TEXT PRIMARY KEY, deployment TEXT NOT NULL,"
+                 "  state TEXT NOT NULL, address TEXT NOT NULL, build_hash TEXT NOT NULL,"
+                 "  started_at INTEGER NOT NULL, reason TEXT NOT NULL);"
+                 "CREATE TABLE attestations (id TEXT PRIMARY KEY, deployment TEXT NOT NULL,"
+                 "  instance_id TEXT NOT NULL, bundle TEXT NOT NULL,"
+                 "  created_at INTEGER NOT NULL);"
+                 "CREATE TABLE signatures (deployment TEXT NOT NULL, build_hash TEXT NOT NULL,"
+                 "  signature TEXT NOT NULL, message TEXT NOT NULL,"
+                 "  developer_id TEXT NOT NULL, key_id TEXT NOT NULL,"
+                 "  created_at INTEGER NOT NULL);"
+                 "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                 "  deployment TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+                 "  message TEXT NOT NULL, data TEXT NOT NULL);"
+                 "CREATE TABLE logs (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                 "  deployment TEXT NOT NULL, instance_id TEXT NOT NULL,"
+                 "  time INTEGER NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);"
+                 "INSERT INTO deployments VALUES ('old', 'dev', 'failed', 'x.y', 'm',"
+                 "  'production', '', '{}', '', '', '', '{}', 1, 0, 1, 0, 0);"
+                 "PRAGMA user_version = 1;")
+            .ok());
+  }
+  Start();  // migrates to version 2; the dev tenant is created again with the same token file
+  Reply old = Call("GET", "/v1/deployments/old", dev_);
+  ASSERT_EQ(old.status, 200) << old.body.dump();
+  EXPECT_EQ(old.body["state"], "failed");
+  EXPECT_TRUE(old.body["project"].is_null());
+  Json body = {{"name", "old"},
+               {"project", "legacy"},
+               {"source", {{"type", "path"}, {"path", (dir_ / "app").string()}}}};
+  ASSERT_EQ(Call("POST", "/v1/deployments", dev_, body.dump()).status, 202);
+  EXPECT_EQ(Call("GET", "/v1/projects/legacy", dev_).body["deployments"], (Json{"old"}));
+}
+
 TEST_F(ControlTest, BadRequestsAreRefusedWithStableReasons) {
   Json path_source = {{"type", "path"}, {"path", (dir_ / "app").string()}};
   for (const Json& body : std::vector<Json>{

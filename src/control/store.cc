@@ -5,7 +5,7 @@
 namespace lunal::control::internal {
 namespace {
 
-// Version 1 of the schema. Deployment names are the primary key: they are unique across tenants
+// The schema, by version. Deployment names are the primary key: they are unique across tenants
 // (the gateway routes by them).
 const std::vector<db::Migration>& Schema() {
   static const auto* schema = new std::vector<db::Migration>{
@@ -41,6 +41,13 @@ const std::vector<db::Migration>& Schema() {
        "  instance_id TEXT NOT NULL, time INTEGER NOT NULL, stream TEXT NOT NULL,"
        "  line TEXT NOT NULL);"
        "CREATE INDEX logs_deployment ON logs (deployment, seq);"},
+      // Version 2: projects, a tenant's grouping of deployments (names unique per tenant); a
+      // deployment names at most one ("" = none).
+      {2,
+       "CREATE TABLE projects (tenant TEXT NOT NULL, name TEXT NOT NULL,"
+       "  description TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (tenant, name));"
+       "ALTER TABLE deployments ADD COLUMN project TEXT NOT NULL DEFAULT '';"
+       "CREATE INDEX deployments_project ON deployments (tenant, project);"},
   };
   return *schema;
 }
@@ -51,7 +58,7 @@ Timestamp FromMicros(std::int64_t v) { return Timestamp(std::chrono::microsecond
 constexpr std::string_view kDeploymentColumns =
     "tenant, name, state, reason, message, environment, branch, source, build_hash, "
     "manifest_json, build_dir, config_json, instances_desired, instances_explicit, revision, "
-    "created_at, updated_at";
+    "created_at, updated_at, project";
 
 Result<DeploymentRow> ReadDeployment(db::Statement& st) {
   DeploymentRow d;
@@ -75,6 +82,7 @@ Result<DeploymentRow> ReadDeployment(db::Statement& st) {
   LUNAL_ASSIGN_OR_RETURN(std::int64_t updated, st.ColumnInt(16));
   d.created_at = FromMicros(created);
   d.updated_at = FromMicros(updated);
+  LUNAL_ASSIGN_OR_RETURN(d.project, st.ColumnText(17));
   return d;
 }
 
@@ -223,7 +231,7 @@ Status Store::PutDeployment(const DeploymentRow& d) {
   LUNAL_ASSIGN_OR_RETURN(
       db::Statement st,
       db_.Prepare(fmt::format("INSERT OR REPLACE INTO deployments ({}) VALUES (?1, ?2, ?3, ?4, "
-                              "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                              "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                               kDeploymentColumns)));
   LUNAL_RETURN_IF_ERROR(st.Bind(1, d.tenant));
   LUNAL_RETURN_IF_ERROR(st.Bind(2, d.name));
@@ -242,7 +250,62 @@ Status Store::PutDeployment(const DeploymentRow& d) {
   LUNAL_RETURN_IF_ERROR(st.Bind(15, d.revision));
   LUNAL_RETURN_IF_ERROR(st.Bind(16, Micros(d.created_at)));
   LUNAL_RETURN_IF_ERROR(st.Bind(17, Micros(d.updated_at)));
+  LUNAL_RETURN_IF_ERROR(st.Bind(18, d.project));
   return st.Run();
+}
+
+Status Store::InsertProject(const ProjectRow& p) {
+  std::lock_guard lock(mu_);
+  LUNAL_ASSIGN_OR_RETURN(db::Statement st,
+                         db_.Prepare("INSERT OR IGNORE INTO projects (tenant, name, description, "
+                                     "created_at) VALUES (?1, ?2, ?3, ?4)"));
+  LUNAL_RETURN_IF_ERROR(st.Bind(1, p.tenant));
+  LUNAL_RETURN_IF_ERROR(st.Bind(2, p.name));
+  LUNAL_RETURN_IF_ERROR(st.Bind(3, p.description));
+  LUNAL_RETURN_IF_ERROR(st.Bind(4, Micros(p.created_at)));
+  LUNAL_RETURN_IF_ERROR(st.Run());
+  if (db_.Changes() == 0) {
+    return Conflict("control.project.exists", "project {} already exists", p.name);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ProjectRow>> Store::Projects(std::string_view tenant,
+                                                std::optional<std::string_view> name) {
+  std::lock_guard lock(mu_);
+  LUNAL_ASSIGN_OR_RETURN(
+      db::Statement st,
+      db_.Prepare("SELECT tenant, name, description, created_at FROM projects "
+                  "WHERE tenant = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name"));
+  LUNAL_RETURN_IF_ERROR(st.Bind(1, tenant));
+  if (name) {
+    LUNAL_RETURN_IF_ERROR(st.Bind(2, *name));
+  } else {
+    LUNAL_RETURN_IF_ERROR(st.BindNull(2));
+  }
+  std::vector<ProjectRow> out;
+  while (true) {
+    LUNAL_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    ProjectRow p;
+    LUNAL_ASSIGN_OR_RETURN(p.tenant, st.ColumnText(0));
+    LUNAL_ASSIGN_OR_RETURN(p.name, st.ColumnText(1));
+    LUNAL_ASSIGN_OR_RETURN(p.description, st.ColumnText(2));
+    LUNAL_ASSIGN_OR_RETURN(std::int64_t created, st.ColumnInt(3));
+    p.created_at = FromMicros(created);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<bool> Store::DeleteProject(std::string_view tenant, std::string_view name) {
+  std::lock_guard lock(mu_);
+  LUNAL_ASSIGN_OR_RETURN(db::Statement st,
+                         db_.Prepare("DELETE FROM projects WHERE tenant = ?1 AND name = ?2"));
+  LUNAL_RETURN_IF_ERROR(st.Bind(1, tenant));
+  LUNAL_RETURN_IF_ERROR(st.Bind(2, name));
+  LUNAL_RETURN_IF_ERROR(st.Run());
+  return db_.Changes() > 0;
 }
 
 Result<std::vector<InstanceRow>> Store::Instances(std::string_view deployment) {

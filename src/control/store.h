@@ -51,6 +51,14 @@ struct DeploymentRow {
   std::int64_t revision = 0;
   Timestamp created_at = {};
   Timestamp updated_at = {};
+  std::string project = {};  // "" = none
+};
+
+struct ProjectRow {
+  std::string tenant = {};
+  std::string name = {};
+  std::string description = {};
+  Timestamp created_at = {};
 };
 
 struct InstanceRow {
@@ -110,6 +118,13 @@ class Store {
   Result<std::optional<TenantRow>> GetTenant(std::string_view name);
 
   Status InsertUpload(const UploadRow& upload);
+
+  // Projects are per tenant. InsertProject: Conflict control.project.exists. Projects: the
+  // tenant's (one, when `name` is given), by name. DeleteProject: whether one was deleted.
+  Status InsertProject(const ProjectRow& project);
+  Result<std::vector<ProjectRow>> Projects(std::string_view tenant,
+                                           std::optional<std::string_view> name = std::nullopt);
+  Result<bool> DeleteProject(std::string_view tenant, std::string_view name);
   Result<std::optional<UploadRow>> GetUpload(std::string_view id);
 
   Result<std::optional<DeploymentRow>> GetDeployment(std::string_view name);
