@@ -87,21 +87,44 @@ Result<std::string> ExecutableBuildHash() {
 }
 
 Result<std::unique_ptr<AttestedIdentity>> EnrolPlatformRole(const std::string& sim_root_dir,
-                                                            IdentityOptions options) {
+                                                            const std::string& cds_url,
+                                                            const RoleIdentity& identity) {
+  IdentityOptions options{.cds_url = cds_url,
+                          .tenant = identity.tenant,
+                          .deployment = identity.deployment,
+                          .instance = identity.instance,
+                          .build_hash = {}};
   LUNAL_ASSIGN_OR_RETURN(options.build_hash, ExecutableBuildHash());
   LUNAL_ASSIGN_OR_RETURN(auto root,
                          attest::sim::SimulationRoot::Open(sim_root_dir, SystemClock::Instance()));
-  const std::string who = options.tenant + "/" + options.deployment;
   const std::string hash = options.build_hash;
-  auto identity = AttestedIdentity::Enrol(std::move(root), std::move(options));
-  if (!identity.ok() && identity.error().reason().starts_with("cds.allow_list.")) {
-    const Status& s = identity.error();
+  auto enrolled = AttestedIdentity::Enrol(std::move(root), std::move(options));
+  if (!enrolled.ok() && enrolled.error().reason().starts_with("cds.allow_list.")) {
+    const Status& s = enrolled.error();
     return Status(s.code(), s.reason(),
-                  fmt::format("{} (the operator's allow-list must name {} with build hash {}, the "
-                              "SHA-256 of this lunald executable)",
-                              s.message(), who, hash));
+                  fmt::format("{} (the operator's allow-list must name {}/{} with build hash {}, "
+                              "the SHA-256 of this lunald executable)",
+                              s.message(), identity.tenant, identity.deployment, hash));
   }
-  return identity;
+  return enrolled;
+}
+
+Result<ControlOnly> ControlPlaneOnly(const AttestedIdentity& self, const mesh::MeshTrust& trust,
+                                     const std::string& tenant,
+                                     const std::string& control_deployment,
+                                     std::string unauthenticated_reason,
+                                     std::string refused_event) {
+  const mesh::PeerExpectation control = PlatformPeer(tenant, control_deployment);
+  LUNAL_ASSIGN_OR_RETURN(net::Authorizer authorize,
+                         mesh::MeshPeerAuthorizer(control, std::move(unauthenticated_reason)));
+  LUNAL_ASSIGN_OR_RETURN(
+      net::TlsServerOptions tls,
+      mesh::MeshServerTls(
+          self.credentials(), trust, control,
+          [event = std::move(refused_event)](std::string_view remote, const Status& why) {
+            log::Warn(event, {{"remote", remote}, {"status", why.ToString()}});
+          }));
+  return ControlOnly{.tls = std::move(tls), .authorize = std::move(authorize)};
 }
 
 mesh::PeerExpectation PlatformPeer(const std::string& tenant, const std::string& deployment) {

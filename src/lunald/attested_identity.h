@@ -19,6 +19,9 @@
 #include "lunal/common/result.h"
 #include "lunal/mesh/peer.h"
 #include "lunal/mesh/tls.h"
+#include "lunal/net/auth.h"
+#include "lunal/net/server.h"
+#include "role_config.h"
 
 namespace lunal::lunald {
 
@@ -59,16 +62,30 @@ class AttestedIdentity {
 // with, which the operator's allow-list must name for the role's (tenant, deployment).
 Result<std::string> ExecutableBuildHash();
 
-// Enrols a platform role (`lunald <role>`) with ExecutableBuildHash, attesting with the sim-tdx
-// root in `sim_root_dir`. A refusal by the allow-list (cds.allow_list.*) says which hash the
-// operator must list, for whom.
+// Enrols a platform role (`lunald <role>`) as `identity` at `cds_url` with ExecutableBuildHash,
+// attesting with the sim-tdx root in `sim_root_dir`. A refusal by the allow-list
+// (cds.allow_list.*) says which hash the operator must list, for whom.
 Result<std::unique_ptr<AttestedIdentity>> EnrolPlatformRole(const std::string& sim_root_dir,
-                                                            IdentityOptions options);
+                                                            const std::string& cds_url,
+                                                            const RoleIdentity& identity);
 
 // What one platform role requires of another's mesh certificate: `tenant`/`deployment` (e.g.
 // lunal/control), any build — the CDS issues a certificate only for a build hash the operator's
 // allow-list names for that pair, and it lasts an hour — and simulated evidence allowed (the
 // roles attest with sim-tdx: DEVELOPMENT ONLY).
 mesh::PeerExpectation PlatformPeer(const std::string& tenant, const std::string& deployment);
+
+// "Only the control plane may call" (the node API, the gateway's admin API): server TLS that
+// admits only a mesh certificate for `tenant`/`control_deployment` in the handshake (refusals
+// logged as `refused_event` with the remote address and the reason), and the Authorizer the
+// handlers run as a second check (refusals: Unauthenticated `unauthenticated_reason`).
+struct ControlOnly {
+  net::TlsServerOptions tls;
+  net::Authorizer authorize;
+};
+Result<ControlOnly> ControlPlaneOnly(const AttestedIdentity& self, const mesh::MeshTrust& trust,
+                                     const std::string& tenant,
+                                     const std::string& control_deployment,
+                                     std::string unauthenticated_reason, std::string refused_event);
 
 }  // namespace lunal::lunald

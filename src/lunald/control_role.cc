@@ -76,9 +76,7 @@ struct ControlConfig {
   std::string cds_url;
   fs::path operator_key;
   fs::path sim_root;
-  std::string tenant = "lunal";
-  std::string deployment = "control";
-  std::string instance = "control-0";
+  RoleIdentity identity{.tenant = "lunal", .deployment = "control", .instance = "control-0"};
   std::string node_deployment = "node";
   std::string gateway_deployment = "gateway";
 };
@@ -97,6 +95,8 @@ Result<ControlConfig> ParseControlConfig(const std::string& file) {
   for (const auto& entry : section.node()) {
     const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
+    LUNAL_ASSIGN_OR_RETURN(bool identity_key, section.IdentityKey(v, key, c.identity));
+    if (identity_key) continue;
     if (key == "listen") {
       LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.bind_address, c.port));
     } else if (key == "threads") {
@@ -116,12 +116,6 @@ Result<ControlConfig> ParseControlConfig(const std::string& file) {
       LUNAL_ASSIGN_OR_RETURN(c.operator_key, section.Path(v, key));
     } else if (key == "sim_root") {
       LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
-    } else if (key == "tenant") {
-      LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
-    } else if (key == "deployment") {
-      LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
-    } else if (key == "instance") {
-      LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
     } else if (key == "node_deployment") {
       LUNAL_ASSIGN_OR_RETURN(c.node_deployment, section.Text(v, key));
     } else if (key == "gateway_deployment") {
@@ -149,19 +143,16 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
   LUNAL_RETURN_IF_ERROR(EnsureDirectory(c.state_dir, 0700));
 
   // This role's mesh identity, and the node and gateway it accepts at the other end.
-  LUNAL_ASSIGN_OR_RETURN(auto identity, EnrolPlatformRole(c.sim_root, {.cds_url = c.cds_url,
-                                                                       .tenant = c.tenant,
-                                                                       .deployment = c.deployment,
-                                                                       .instance = c.instance,
-                                                                       .build_hash = {}}));
+  LUNAL_ASSIGN_OR_RETURN(auto identity, EnrolPlatformRole(c.sim_root, c.cds_url, c.identity));
   LUNAL_ASSIGN_OR_RETURN(auto trust,
                          mesh::MeshTrust::FromPem(identity->ca_pem(), SystemClock::Instance()));
   LUNAL_ASSIGN_OR_RETURN(net::ClientTlsOptions node_tls,
                          mesh::MeshClientTls(identity->credentials(), trust,
-                                             PlatformPeer(c.tenant, c.node_deployment)));
-  LUNAL_ASSIGN_OR_RETURN(net::ClientTlsOptions gateway_tls,
-                         mesh::MeshClientTls(identity->credentials(), trust,
-                                             PlatformPeer(c.tenant, c.gateway_deployment)));
+                                             PlatformPeer(c.identity.tenant, c.node_deployment)));
+  LUNAL_ASSIGN_OR_RETURN(
+      net::ClientTlsOptions gateway_tls,
+      mesh::MeshClientTls(identity->credentials(), trust,
+                          PlatformPeer(c.identity.tenant, c.gateway_deployment)));
 
   // The node's events reach the control plane through this slot: the pump starts once the control
   // plane exists and stops before it goes (the slot is a second guard).

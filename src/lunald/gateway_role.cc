@@ -69,9 +69,7 @@ struct GatewayConfig {
   int threads = 4;
   std::string cds_url;
   fs::path sim_root;
-  std::string tenant = "lunal";
-  std::string deployment = "gateway";
-  std::string instance = "gateway-0";
+  RoleIdentity identity{.tenant = "lunal", .deployment = "gateway", .instance = "gateway-0"};
   std::string control_deployment = "control";
 };
 
@@ -81,6 +79,8 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
   for (const auto& entry : section.node()) {
     const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
+    LUNAL_ASSIGN_OR_RETURN(bool identity_key, section.IdentityKey(v, key, c.identity));
+    if (identity_key) continue;
     if (key == "listen") {
       LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.bind_address, c.port));
     } else if (key == "admin_listen") {
@@ -94,12 +94,6 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
       LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
     } else if (key == "sim_root") {
       LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
-    } else if (key == "tenant") {
-      LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
-    } else if (key == "deployment") {
-      LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
-    } else if (key == "instance") {
-      LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
     } else if (key == "control_deployment") {
       LUNAL_ASSIGN_OR_RETURN(c.control_deployment, section.Text(v, key));
     } else {
@@ -131,11 +125,7 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
   }
   auto config = ParseGatewayConfig(config_path);
   if (!config.ok()) return cli::ReportError(config.error(), json);
-  auto identity = EnrolPlatformRole(config->sim_root, {.cds_url = config->cds_url,
-                                                       .tenant = config->tenant,
-                                                       .deployment = config->deployment,
-                                                       .instance = config->instance,
-                                                       .build_hash = {}});
+  auto identity = EnrolPlatformRole(config->sim_root, config->cds_url, config->identity);
   if (!identity.ok()) return cli::ReportError(identity.error(), json);
   const mesh::MeshIdentity self = (*identity)->credentials()->Identity();
   auto trust = mesh::MeshTrust::FromPem((*identity)->ca_pem(), SystemClock::Instance());
@@ -150,23 +140,20 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
                                      .clock = nullptr});
   if (!gw.ok()) return cli::ReportError(gw.error(), json);
   // The admin API: mesh mTLS, and only the control plane's identity may call it.
-  const mesh::PeerExpectation control = PlatformPeer(config->tenant, config->control_deployment);
-  auto authorize = mesh::MeshPeerAuthorizer(control, "gateway.admin.unauthenticated");
-  if (!authorize.ok()) return cli::ReportError(authorize.error(), json);
-  auto admin_tls = mesh::MeshServerTls(
-      (*identity)->credentials(), *trust, control, [](std::string_view remote, const Status& why) {
-        log::Warn("gateway.admin.refused", {{"remote", remote}, {"status", why.ToString()}});
-      });
-  if (!admin_tls.ok()) return cli::ReportError(admin_tls.error(), json);
+  auto control_only =
+      ControlPlaneOnly(**identity, *trust, config->identity.tenant, config->control_deployment,
+                       "gateway.admin.unauthenticated", "gateway.admin.refused");
+  if (!control_only.ok()) return cli::ReportError(control_only.error(), json);
   net::Router router;
-  if (Status s = gateway::AddGatewayAdminRoutes(router, **gw, std::move(*authorize)); !s.ok()) {
+  if (Status s = gateway::AddGatewayAdminRoutes(router, **gw, std::move(control_only->authorize));
+      !s.ok()) {
     return cli::ReportError(s, json);
   }
   net::HttpServer admin({.bind_address = config->admin_bind_address,
                          .port = config->admin_port,
                          .threads = 2,
                          .max_body_bytes = std::size_t{1} << 20,
-                         .tls = std::move(*admin_tls),
+                         .tls = std::move(control_only->tls),
                          .on_internal_error =
                              [](const net::HttpRequest& req, const Status& s) {
                                log::Error("gateway.admin.internal_error",

@@ -81,9 +81,7 @@ struct NodeConfig {
   std::string gateway_tenant = "lunal";
   std::string gateway_deployment = "gateway";
   std::chrono::seconds launch_timeout{30};
-  std::string tenant = "lunal";
-  std::string deployment = "node";
-  std::string instance = "node-0";
+  RoleIdentity identity{.tenant = "lunal", .deployment = "node", .instance = "node-0"};
   std::string control_deployment = "control";
 };
 
@@ -93,6 +91,8 @@ Result<NodeConfig> ParseNodeConfig(const std::string& file) {
   for (const auto& entry : section.node()) {
     const std::string key = entry.first.Scalar();
     const YAML::Node& v = entry.second;
+    LUNAL_ASSIGN_OR_RETURN(bool identity_key, section.IdentityKey(v, key, c.identity));
+    if (identity_key) continue;
     if (key == "listen") {
       LUNAL_RETURN_IF_ERROR(section.Listen(v, key, c.bind_address, c.port));
     } else if (key == "threads") {
@@ -118,12 +118,6 @@ Result<NodeConfig> ParseNodeConfig(const std::string& file) {
     } else if (key == "launch_timeout_seconds") {
       LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 3600));
       c.launch_timeout = std::chrono::seconds(n);
-    } else if (key == "tenant") {
-      LUNAL_ASSIGN_OR_RETURN(c.tenant, section.Text(v, key));
-    } else if (key == "deployment") {
-      LUNAL_ASSIGN_OR_RETURN(c.deployment, section.Text(v, key));
-    } else if (key == "instance") {
-      LUNAL_ASSIGN_OR_RETURN(c.instance, section.Text(v, key));
     } else if (key == "control_deployment") {
       LUNAL_ASSIGN_OR_RETURN(c.control_deployment, section.Text(v, key));
     } else {
@@ -185,23 +179,15 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
   if (!sim_root.ok()) return cli::ReportError(sim_root.error(), json);
   auto ca = FetchCa(config->cds_url);
   if (!ca.ok()) return cli::ReportError(ca.error(), json);
-  auto identity = EnrolPlatformRole(config->sim_root, {.cds_url = config->cds_url,
-                                                       .tenant = config->tenant,
-                                                       .deployment = config->deployment,
-                                                       .instance = config->instance,
-                                                       .build_hash = {}});
+  auto identity = EnrolPlatformRole(config->sim_root, config->cds_url, config->identity);
   if (!identity.ok()) return cli::ReportError(identity.error(), json);
   auto trust = mesh::MeshTrust::FromPem((*identity)->ca_pem(), SystemClock::Instance());
   if (!trust.ok()) return cli::ReportError(trust.error(), json);
   // The API: mesh mTLS, and only the control plane's identity may call it.
-  const mesh::PeerExpectation control = PlatformPeer(config->tenant, config->control_deployment);
-  auto authorize = mesh::MeshPeerAuthorizer(control, "node.auth.unauthenticated");
-  if (!authorize.ok()) return cli::ReportError(authorize.error(), json);
-  auto api_tls = mesh::MeshServerTls(
-      (*identity)->credentials(), *trust, control, [](std::string_view remote, const Status& why) {
-        log::Warn("node.api.refused", {{"remote", remote}, {"status", why.ToString()}});
-      });
-  if (!api_tls.ok()) return cli::ReportError(api_tls.error(), json);
+  auto control_only =
+      ControlPlaneOnly(**identity, *trust, config->identity.tenant, config->control_deployment,
+                       "node.auth.unauthenticated", "node.api.refused");
+  if (!control_only.ok()) return cli::ReportError(control_only.error(), json);
   fs::path agent_binary = config->instance_agent;
   if (agent_binary.empty()) {
     std::error_code ec;
@@ -227,7 +213,8 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
                                .clock = &SystemClock::Instance()});
   if (!agent.ok()) return cli::ReportError(agent.error(), json);
   net::Router router;
-  if (Status s = node::AddNodeRoutes(router, **agent, std::move(*authorize), &feed); !s.ok()) {
+  if (Status s = node::AddNodeRoutes(router, **agent, std::move(control_only->authorize), &feed);
+      !s.ok()) {
     return cli::ReportError(s, json);
   }
   net::HttpServer server(
@@ -235,7 +222,7 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
        .port = config->port,
        .threads = config->threads,
        .max_body_bytes = std::size_t{1} << 20,
-       .tls = std::move(*api_tls),
+       .tls = std::move(control_only->tls),
        .on_internal_error =
            [](const net::HttpRequest& req, const Status& s) {
              log::Error("node.internal_error", {{"path", req.path}, {"status", s.ToString()}});

@@ -84,4 +84,15 @@ Status RoleSection::Listen(const YAML::Node& v, std::string_view field, std::str
   return Status::Ok();
 }
 
+Result<bool> RoleSection::IdentityKey(const YAML::Node& v, std::string_view key,
+                                      RoleIdentity& id) const {
+  std::string* field = key == "tenant"       ? &id.tenant
+                       : key == "deployment" ? &id.deployment
+                       : key == "instance"   ? &id.instance
+                                             : nullptr;
+  if (field == nullptr) return false;
+  LUNAL_ASSIGN_OR_RETURN(*field, Text(v, key));
+  return true;
+}
+
 }  // namespace lunal::lunald

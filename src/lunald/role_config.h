@@ -21,6 +21,14 @@ namespace lunal::lunald {
 // a role's main thread can sigwait() for them: call first thing in a role's entry.
 sigset_t BlockStopSignals();
 
+// The mesh identity a platform role enrols as (docs/protocols/platform-mesh.md): the config keys
+// `tenant`, `deployment`, `instance` of the gateway, node and control sections.
+struct RoleIdentity {
+  std::string tenant;
+  std::string deployment;
+  std::string instance;
+};
+
 class RoleSection {
  public:
   // The file's `role:` mapping. Errors: config.read_failed (unreadable or not YAML),
@@ -43,6 +51,8 @@ class RoleSection {
   // "host:port" or "[v6]:port", port 0..65535 (0: ephemeral).
   Status Listen(const YAML::Node& v, std::string_view field, std::string& host,
                 std::uint16_t& port) const;
+  // When `key` is one of RoleIdentity's keys, reads `v` into it and answers true; else false.
+  Result<bool> IdentityKey(const YAML::Node& v, std::string_view key, RoleIdentity& id) const;
 
  private:
   RoleSection(std::string file, std::string role, YAML::Node node)
