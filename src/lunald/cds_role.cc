@@ -220,10 +220,7 @@ int RunCds(const std::string& config_path, const CdsFlags&, bool json) {
            }},
       std::move(*router));
   if (Status s = server.Start(); !s.ok()) return cli::ReportError(s, json);
-  const std::string host = config->bind_address.find(':') != std::string::npos
-                               ? "[" + config->bind_address + "]"
-                               : config->bind_address;
-  std::printf("%s\n", Json{{"url", fmt::format("http://{}:{}", host, server.port())},
+  std::printf("%s\n", Json{{"url", ServiceUrl("http", config->bind_address, server.port())},
                            {"ca_sha256", HexEncode((*service)->ca_certificate().Sha256OfDer())}}
                           .dump()
                           .c_str());

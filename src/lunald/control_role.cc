@@ -198,10 +198,8 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
            }},
       std::move(router));
   LUNAL_RETURN_IF_ERROR(server.Start());
-  const std::string host =
-      c.bind_address.find(':') != std::string::npos ? "[" + c.bind_address + "]" : c.bind_address;
   std::printf("%s\n",
-              Json{{"url", fmt::format("http://{}:{}", host, server.port())}, {"token", dev_token}}
+              Json{{"url", ServiceUrl("http", c.bind_address, server.port())}, {"token", dev_token}}
                   .dump()
                   .c_str());
   std::fflush(stdout);

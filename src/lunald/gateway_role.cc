@@ -105,11 +105,6 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
   return c;
 }
 
-std::string Url(std::string_view scheme, const std::string& host, std::uint16_t port) {
-  return host.find(':') != std::string::npos ? fmt::format("{}://[{}]:{}", scheme, host, port)
-                                             : fmt::format("{}://{}:{}", scheme, host, port);
-}
-
 }  // namespace
 
 void AddGatewayOptions(CLI::App& command, GatewayFlags&) { command.footer(kFooter); }
@@ -162,10 +157,11 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
                         std::move(router));
   if (Status s = admin.Start(); !s.ok()) return cli::ReportError(s, json);
 
-  std::printf("%s\n", Json{{"url", Url("http", config->bind_address, (*gw)->port())},
-                           {"admin_url", Url("https", config->admin_bind_address, admin.port())}}
-                          .dump()
-                          .c_str());
+  std::printf("%s\n",
+              Json{{"url", ServiceUrl("http", config->bind_address, (*gw)->port())},
+                   {"admin_url", ServiceUrl("https", config->admin_bind_address, admin.port())}}
+                  .dump()
+                  .c_str());
   std::fflush(stdout);
   log::Info("gateway.serving", {{"identity", self.Uri()}, {"build_hash", self.build_hash}});
 

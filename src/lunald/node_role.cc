@@ -229,10 +229,7 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
            }},
       std::move(router));
   if (Status s = server.Start(); !s.ok()) return cli::ReportError(s, json);
-  const std::string host = config->bind_address.find(':') != std::string::npos
-                               ? "[" + config->bind_address + "]"
-                               : config->bind_address;
-  std::printf("%s\n", Json{{"url", fmt::format("https://{}:{}", host, server.port())},
+  std::printf("%s\n", Json{{"url", ServiceUrl("https", config->bind_address, server.port())},
                            {"mr_td", (*agent)->MrTdHex()},
                            {"identity", (*identity)->credentials()->Identity().Uri()}}
                           .dump()

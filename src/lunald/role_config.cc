@@ -95,4 +95,9 @@ Result<bool> RoleSection::IdentityKey(const YAML::Node& v, std::string_view key,
   return true;
 }
 
+std::string ServiceUrl(std::string_view scheme, std::string_view host, std::uint16_t port) {
+  return host.find(':') != std::string_view::npos ? fmt::format("{}://[{}]:{}", scheme, host, port)
+                                                  : fmt::format("{}://{}:{}", scheme, host, port);
+}
+
 }  // namespace lunal::lunald

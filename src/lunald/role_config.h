@@ -29,6 +29,10 @@ struct RoleIdentity {
   std::string instance;
 };
 
+// "scheme://host:port" for a listening address, an IPv6 literal in brackets (RFC 3986 §3.2.2):
+// what each role prints once it serves.
+std::string ServiceUrl(std::string_view scheme, std::string_view host, std::uint16_t port);
+
 class RoleSection {
  public:
   // The file's `role:` mapping. Errors: config.read_failed (unreadable or not YAML),
