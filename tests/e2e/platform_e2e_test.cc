@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "dev_platform.h"
+#include "dev_platform_support.h"
 #include "lunal/common/encoding.h"
 #include "lunal/common/json.h"
 #include "lunal/crypto/digest.h"

@@ -1,4 +1,4 @@
-#include "dev_platform.h"
+#include "dev_platform_support.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
