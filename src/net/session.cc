@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -30,7 +31,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr std::size_t kFirstReadChunk = 4096;
+// The first read of a request: large enough to take a typical request whole, header and body (an
+// attestation quote posted as JSON is ~7 KB). At 4 KiB such a request took a second read through
+// the reactor, which cost the attestation service ~10% of its throughput (docs/PERFORMANCE.md).
+constexpr std::size_t kFirstReadChunk = 16384;
 // After a response that closes the connection: how long, and how much, we keep reading.
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kMaxLingerBytes = std::size_t{16} << 20;
@@ -47,16 +51,31 @@ bool IsSafeFieldText(std::string_view text) {
          text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-// Converts a handler's response. Fails (and leaves `out` unusable) on a header that would split
-// the response or a status outside 200..599 (1xx is the server's business).
-Status FillResponse(const HttpResponse& in, bool head, const std::string& server_header,
-                    http::response<http::string_body>& out) {
+// The response as it goes on the wire (RFC 9112 §4, §6): one buffer and one write, where Beast's
+// serializer walked a chain of buffer views per response. Fails (and leaves `wire` unusable) on a
+// header that would split the response or a status outside 200..599 (1xx is the server's
+// business). Framing is ours: the handler's Content-Length, Transfer-Encoding and Connection are
+// dropped; the Connection field says "close" when the connection ends after this response.
+struct WireResponse {
+  std::string bytes;
+  int status = 0;
+};
+
+Status FillResponse(const HttpResponse& in, bool head, bool keep_alive,
+                    const std::string& server_header, WireResponse& out) {
   if (in.status < 200 || in.status > 599) {
     return Internal("internal.bad_response", "handler returned HTTP status {}", in.status);
   }
-  out = {};
-  out.version(11);
-  out.result(static_cast<unsigned>(in.status));
+  std::string& wire = out.bytes;
+  wire.clear();
+  const bool no_body_allowed = in.status == 204 || in.status == 304;
+  const bool with_body = !head && !no_body_allowed;
+  wire.reserve(256 + (with_body ? in.body.size() : 0));
+  wire.append("HTTP/1.1 ");
+  wire.append(std::to_string(in.status));
+  wire.push_back(' ');
+  wire.append(http::obsolete_reason(static_cast<http::status>(in.status)));
+  wire.append("\r\n");
   bool has_server = false;
   for (const auto& [name, value] : in.headers) {
     if (name.empty() || !IsSafeFieldText(name) || !IsSafeFieldText(value) ||
@@ -66,19 +85,21 @@ Status FillResponse(const HttpResponse& in, bool head, const std::string& server
     }
     if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
         EqualsIgnoreCase(name, "Connection")) {
-      continue;  // framing is ours
+      continue;
     }
     has_server = has_server || EqualsIgnoreCase(name, "Server");
-    out.insert(name, value);
+    wire.append(name).append(": ").append(value).append("\r\n");
   }
-  if (!has_server && !server_header.empty()) out.set(http::field::server, server_header);
-  bool no_body_allowed = in.status == 204 || in.status == 304;
-  if (head) {
-    if (!no_body_allowed) out.content_length(in.body.size());
-  } else if (!no_body_allowed) {
-    out.body() = in.body;
-    out.prepare_payload();
+  if (!has_server && !server_header.empty()) {
+    wire.append("Server: ").append(server_header).append("\r\n");
   }
+  if (!no_body_allowed) {
+    wire.append("Content-Length: ").append(std::to_string(in.body.size())).append("\r\n");
+  }
+  if (!keep_alive) wire.append("Connection: close\r\n");
+  wire.append("\r\n");
+  if (with_body) wire.append(in.body);
+  out.status = in.status;
   return Status::Ok();
 }
 
@@ -244,20 +265,21 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     std::optional<std::string_view> connection = response.Header("Connection");
     keep_alive_ = client_keep_alive && !shared_->stopping.load() &&
                   !(connection && EqualsIgnoreCase(*connection, "close"));
-    Status filled = FillResponse(response, head, options_.server_header, response_);
+    Status filled = FillResponse(response, head, keep_alive_, options_.server_header, response_);
     if (!filled.ok()) {
       if (options_.on_internal_error) options_.on_internal_error(request, filled);
-      FillResponse(ErrorResponse(filled), head, options_.server_header, response_).IgnoreError();
+      FillResponse(ErrorResponse(filled), head, keep_alive_, options_.server_header, response_)
+          .IgnoreError();
     }
-    if (options_.on_response)
-      options_.on_response(request.method, request.path, static_cast<int>(response_.result_int()));
+    if (options_.on_response) options_.on_response(request.method, request.path, response_.status);
     Write();
   }
 
   void SendErrorAndClose(const Status& status) {
     keep_alive_ = false;
     // Cannot fail: ErrorResponse builds a valid status and safe headers.
-    FillResponse(ErrorResponse(status), false, options_.server_header, response_).IgnoreError();
+    FillResponse(ErrorResponse(status), false, false, options_.server_header, response_)
+        .IgnoreError();
     if (options_.on_response) {
       std::string method;
       std::string path;
@@ -269,7 +291,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
         const std::string_view target = header.target();
         path = std::string(target.substr(0, target.find('?')));
       }
-      options_.on_response(method, path, static_cast<int>(response_.result_int()));
+      options_.on_response(method, path, response_.status);
     }
     Write();
   }
@@ -279,9 +301,9 @@ class Session final : public SessionControl, public std::enable_shared_from_this
     state_ = State::kWriting;
     // Counted before the write, so a client that has the response also sees it in stats().
     shared_->requests_served.fetch_add(1);
-    response_.keep_alive(keep_alive_);
     Lowest().expires_after(options_.write_timeout);
-    http::async_write(stream_, response_, beast::bind_front_handler(&Session::OnWritten, Self()));
+    asio::async_write(stream_, asio::buffer(response_.bytes),
+                      beast::bind_front_handler(&Session::OnWritten, Self()));
   }
 
   void OnWritten(beast::error_code ec, std::size_t) {
@@ -330,7 +352,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
-  http::response<http::string_body> response_;
+  WireResponse response_;
   bool keep_alive_ = false;
   bool first_request_ = true;
   std::chrono::steady_clock::time_point deadline_;
