@@ -188,6 +188,86 @@ Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options) {
   return parser.handler().TakeRoot();
 }
 
+namespace {
+
+// Printable ASCII other than '"' and '\\' is written as is by every JSON serializer.
+bool IsPlainJsonText(std::string_view s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e || u == '"' || u == '\\') return false;
+  }
+  return true;
+}
+
+void DumpNlohmann(const Json& value, std::string& out) {
+  out.append(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+void DumpStringTo(const std::string& s, std::string& out) {
+  if (!IsPlainJsonText(s)) return DumpNlohmann(Json(s), out);
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+}
+
+template <class Int>
+void DumpIntegerTo(Int value, std::string& out) {
+  char buffer[24];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out.append(buffer, static_cast<std::size_t>(end - buffer));
+}
+
+}  // namespace
+
+void DumpJsonTo(const Json& value, std::string& out) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      out.append("null");
+      return;
+    case Json::value_t::boolean:
+      out.append(value.get<bool>() ? "true" : "false");
+      return;
+    case Json::value_t::number_integer:
+      return DumpIntegerTo(value.get<std::int64_t>(), out);
+    case Json::value_t::number_unsigned:
+      return DumpIntegerTo(value.get<std::uint64_t>(), out);
+    case Json::value_t::string:
+      return DumpStringTo(value.get_ref<const std::string&>(), out);
+    case Json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, member] : value.get_ref<const Json::object_t&>()) {
+        if (!first) out.push_back(',');
+        first = false;
+        DumpStringTo(key, out);
+        out.push_back(':');
+        DumpJsonTo(member, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const Json& element : value.get_ref<const Json::array_t&>()) {
+        if (!first) out.push_back(',');
+        first = false;
+        DumpJsonTo(element, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    default:  // number_float, binary, discarded
+      return DumpNlohmann(value, out);
+  }
+}
+
+std::string DumpJson(const Json& value) {
+  std::string out;
+  DumpJsonTo(value, out);
+  return out;
+}
+
 Result<std::string> CanonicalJson(const Json& value) {
   // Reject floats: their shortest round-trip text is not standardised across implementations.
   std::vector<const Json*> pending = {&value};

@@ -1,6 +1,8 @@
 // ParseJson (Boost.JSON's parser under a strict builder) against nlohmann's own parser, over every
 // JSON document in ../shared/evidence and mutations of them: both must accept and reject the same
 // texts (duplicate keys allowed here, so only the grammar is compared) and build equal values.
+// DumpJson against nlohmann's dump(-1, ' ', false, replace) over the same documents and values
+// built to reach every branch: the texts must be byte-identical.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -142,6 +144,62 @@ TEST(ParseJsonDifferentialTest, NumbersKeepNlohmannsTypes) {
   // Doubles are parsed from their exact text (correctly rounded).
   EXPECT_EQ(ParseJson("0.1")->get<double>(), 0.1);
   EXPECT_EQ(ParseJson("2.2250738585072014e-308")->get<double>(), 2.2250738585072014e-308);
+}
+
+std::string NlohmannDump(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+TEST(DumpJsonDifferentialTest, EveryEvidenceDocumentDumpsAsNlohmannDoes) {
+  const std::vector<std::string> docs = EvidenceJsonDocuments();
+  ASSERT_GE(docs.size(), 20u);
+  for (const std::string& text : docs) {
+    const Json value = Json::parse(text);
+    EXPECT_EQ(DumpJson(value), NlohmannDump(value)) << text.substr(0, 200);
+  }
+}
+
+TEST(DumpJsonDifferentialTest, EveryKindOfValueDumpsAsNlohmannDoes) {
+  const std::string invalid_utf8 = "a\xff\xc3(b";
+  const std::vector<Json> values = {
+      nullptr,
+      true,
+      false,
+      0,
+      -1,
+      INT64_MIN,
+      INT64_MAX,
+      std::uint64_t{UINT64_MAX},
+      0.0,
+      -0.0,
+      1.0,
+      0.1,
+      1e300,
+      2.2250738585072014e-308,
+      "",
+      "plain ascii ~ with symbols !#$%&'()*+,-./:;<=>?@[]^_`{|}",
+      "quote \" and backslash \\",
+      "tab\tnewline\ncontrol\x01\x1f del\x7f",
+      "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80",
+      invalid_utf8,
+      Json::array(),
+      Json::object(),
+      Json::binary({1, 2, 3}),
+      Json::parse(R"({"b":[1,-2,3.5,"x",{"c":null,"a":[]}],"a":{"z":true,"\u00e9":"\u0000"}})"),
+      Json{{invalid_utf8, {{"k\"ey", invalid_utf8}}}, {"n", {1u, -1, 1.25, nullptr}}},
+  };
+  for (const Json& value : values) {
+    EXPECT_EQ(DumpJson(value), NlohmannDump(value)) << NlohmannDump(value);
+    // Nested one level down, as a member and as an element.
+    const Json wrapped = {{"v", value}, {"list", {value, value}}};
+    EXPECT_EQ(DumpJson(wrapped), NlohmannDump(wrapped)) << NlohmannDump(wrapped);
+  }
+}
+
+TEST(DumpJsonDifferentialTest, DumpJsonToAppends) {
+  std::string out = "prefix:";
+  DumpJsonTo(Json{{"a", 1}}, out);
+  EXPECT_EQ(out, R"(prefix:{"a":1})");
 }
 
 }  // namespace

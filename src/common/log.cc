@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "lunal/common/json.h"
 #include "lunal/common/time.h"
 
 namespace lunal::log {
@@ -88,7 +89,7 @@ std::string TextValue(const Json& v) {
     bool plain = !s.empty() && s.find_first_of(" \t\r\n\"=") == std::string::npos;
     if (plain) return s;
   }
-  return v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return DumpJson(v);
 }
 
 }  // namespace
@@ -149,7 +150,7 @@ std::string Render(Format format, Level level, std::string_view timestamp, std::
       if (line.contains(k)) k = "field." + k;
       line[k] = value;
     }
-    return line.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return DumpJson(line);
   }
   std::string out = fmt::format("{} {} {}", timestamp, LevelName(level), event);
   for (const auto& [key, value] : fields) {

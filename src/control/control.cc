@@ -8,6 +8,7 @@
 #include "impl.h"
 #include "lunal/attest/engine/sim_source.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/json.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/random.h"
 
@@ -79,7 +80,7 @@ void ControlPlane::Impl::Emit(std::string_view deployment, std::string_view kind
   row.time = Now();
   row.kind = std::string(kind);
   row.message = std::string(message);
-  row.data_json = data.dump(-1, ' ', false, Json::error_handler_t::replace);
+  row.data_json = DumpJson(data);
   // Deliberately ignored: see impl.h (an event that cannot be written must not stop the
   // orchestration; the deployment row still carries the state and reason).
   auto seq = store->AddEvent(std::move(row));

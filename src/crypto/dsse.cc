@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "lunal/common/encoding.h"
+#include "lunal/common/json.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/signature.h"
 
@@ -146,7 +147,7 @@ std::string SerializeDsse(const DsseEnvelope& envelope) {
                     {"signatures", std::move(sigs)}};
   // nlohmann's object is a std::map: members come out in byte order. Strings were produced by us
   // or parsed as UTF-8, so dump cannot meet invalid UTF-8 here; replace rather than throw anyway.
-  return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return DumpJson(doc);
 }
 
 Result<DsseSignature> SignDsse(const DsseEnvelope& unsigned_env, const PrivateKey& key,

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "lunal/common/json.h"
 #include "lunal/net/errors.h"
 #include "tls.h"
 
@@ -337,7 +338,7 @@ Result<nlohmann::json> HttpClient::SendJson(std::string_view method, std::string
   request.method = std::string(method);
   request.url = std::string(url);
   if (!body.is_null()) {
-    request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    request.body = DumpJson(body);
   }
   return SendJson(std::move(request));
 }

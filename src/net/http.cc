@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "lunal/common/json.h"
+
 namespace lunal::net {
 namespace {
 
@@ -46,9 +48,9 @@ HttpResponse HttpResponse::Json(int status, const nlohmann::json& body) {
   HttpResponse response;
   response.status = status;
   response.headers.emplace_back("Content-Type", "application/json");
-  // dump() throws on invalid UTF-8 by default; replace instead, so building a response never
-  // throws on a request path.
-  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Invalid UTF-8 is replaced rather than thrown on, so building a response never throws on a
+  // request path.
+  response.body = DumpJson(body);
   return response;
 }
 

@@ -14,6 +14,7 @@
 #include "lunal/attest/tdx/event_log_lunal.h"
 #include "lunal/cds/instance.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/json.h"
 #include "lunal/crypto/digest.h"
 
 namespace lunal::node::internal {
@@ -124,7 +125,7 @@ void DeviceServer::ServeOne(int fd) {
                 ? Handle(*request)
                 : ErrorReply(BadRequest("the request is not a JSON object"));
   }
-  const std::string out = reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  const std::string out = DumpJson(reply) + "\n";
   std::size_t done = 0;
   while (done < out.size()) {
     // send(2) with MSG_NOSIGNAL: an instance that died mid-call must not SIGPIPE the node.

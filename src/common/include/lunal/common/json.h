@@ -33,6 +33,14 @@ Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options = 
 // whose textual form differs between implementations.
 Result<std::string> CanonicalJson(const Json& value);
 
+// Compact text, byte for byte what nlohmann's dump(-1, ' ', false, error_handler_t::replace) writes
+// (invalid UTF-8 becomes U+FFFD; never throws on strings), without its per-character cost on the
+// printable-ASCII strings records are made of: the attestation service serialises a ~2 KB record
+// per request. Values it has no fast path for (non-ASCII or escaped strings, floats, binary) go
+// through nlohmann's own serializer.
+std::string DumpJson(const Json& value);
+void DumpJsonTo(const Json& value, std::string& out);
+
 // Typed access to a member of `object`, which is found at `path` ("" for the root) so that errors
 // name "path.key". Missing → kMalformed json.missing_field; wrong type → kMalformed
 // json.wrong_type; `object` not an object → json.wrong_type.
