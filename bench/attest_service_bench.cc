@@ -20,8 +20,11 @@
 // in interleaved ROUNDS (in-process 1 s, then the JSON load, then the octet load) and each RESULT
 // line reports the round whose ratio is the median of the rounds; every round is printed.
 // Diagnostics, printed once: the handler called through the router in this thread (no sockets),
-// GET /healthz under the same load (the HTTP floor), and the JSON load with wrk on the server's
-// own core (no cross-core wake-up of the load generator; wrk's CPU then shares the core).
+// GET /healthz under the same load, the JSON load with wrk on the server's own core (no cross-core
+// wake-up of the load generator; wrk's CPU then shares the core), and the HTTP exchange alone: the
+// same load against a bare net::HttpServer whose handler spins for the verification's CPU time and
+// answers the record's bytes, so its server CPU over the spin is what HTTP and the kernel's TCP
+// path cost per request at this pace, before any JSON, base64 or verification.
 // Logging is at "warn" (the per-verification info line is not measured).
 //
 //   RESULT attest_service_verify ours=<service req/s> peer=<in-process verifies/s> unit=ops/s
@@ -50,9 +53,11 @@
 #include "lunal/attest/engine/verifier.h"
 #include "lunal/attest/service/service.h"
 #include "lunal/common/encoding.h"
+#include "lunal/common/json.h"
 #include "lunal/common/log.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/net/client.h"
+#include "lunal/net/server.h"
 
 namespace lunal::bench {
 namespace {
@@ -131,6 +136,14 @@ Load RunWrk(const fs::path& dir, const std::string& body_file, const std::string
     if (std::regex_search(distribution, m, std::regex("99%\\s+(\\S+)"))) load.p99 = m[1];
   }
   return load;
+}
+
+// Pure arithmetic for `n` steps: a stand-in for the verification's CPU time with no memory
+// footprint (it neither suffers nor causes cache misses).
+std::uint64_t Spin(std::uint64_t n) {
+  std::uint64_t x = 1;
+  for (std::uint64_t i = 0; i < n; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  return x;
 }
 
 // One round: the service under load, and the in-process rate around it (the mean of the
@@ -266,6 +279,44 @@ int main() {
   const Load healthz = RunWrk(dir, "", "", (*service)->url() + "/healthz", 2);
   // Diagnostic: the JSON load with wrk on core 0 beside the server (no cross-core wake-up).
   const Load same_core = RunWrk(dir, "body.json", "application/json", url, 2, 0);
+  // Diagnostic: the HTTP exchange alone at the verification's pace. A bare net::HttpServer whose
+  // handler spins for about the in-process verification's CPU time and answers the record's
+  // bytes, under the same JSON load: its server CPU per request over the spin is what HTTP and
+  // the kernel's TCP path (with the wake-up of wrk on the other core) cost per request here.
+  double spin_us = 0;
+  Load exchange;
+  {
+    InProcess calibration;
+    in_process(calibration);
+    std::uint64_t steps = 1 << 16;
+    const double before = ThreadCpuSeconds();
+    volatile std::uint64_t sink = Spin(steps);
+    spin_us = (ThreadCpuSeconds() - before) * 1e6;
+    steps = static_cast<std::uint64_t>(static_cast<double>(steps) * (1e6 / calibration.peer_cpu) /
+                                       spin_us);
+    const double timed = ThreadCpuSeconds();
+    for (int i = 0; i < 100; ++i) sink = Spin(steps);
+    spin_us = (ThreadCpuSeconds() - timed) * 1e6 / 100;
+    const std::string record = DumpJson(first->record);
+    net::Router router;
+    Status added = router.Add("POST", "/spin", [steps, &record](net::HttpRequest&) {
+      volatile std::uint64_t result = Spin(steps);
+      (void)result;
+      net::HttpResponse response;
+      response.status = 200;
+      response.headers.emplace_back("Content-Type", "application/json");
+      response.body = record;
+      return response;
+    });
+    (void)sink;
+    if (!added.ok()) return Fail(added.ToString());
+    net::HttpServer server({.bind_address = "127.0.0.1", .port = 0, .threads = 1},
+                           std::move(router));
+    if (Status started = server.Start(); !started.ok()) return Fail(started.ToString());
+    exchange = RunWrk(dir, "body.json", "application/json",
+                      "http://127.0.0.1:" + std::to_string(server.port()) + "/spin", 2);
+    server.Stop(std::chrono::seconds(1));
+  }
   std::vector<Round> rounds(static_cast<std::size_t>(round_count));
   std::vector<InProcess> around(rounds.size() + 1);
   in_process(around[0]);
@@ -280,7 +331,7 @@ int main() {
   (*service)->Stop(std::chrono::seconds(1));
   fs::remove_all(dir);
   if (failures > 0) return Fail(std::to_string(failures) + " in-process verifications failed");
-  for (const Load* load : {&healthz, &same_core}) {
+  for (const Load* load : {&healthz, &same_core, static_cast<const Load*>(&exchange)}) {
     if (!load->error.empty()) return Fail(load->error);
   }
   for (const Round& round : rounds) {
@@ -292,8 +343,11 @@ int main() {
   std::printf(
       "the handler without HTTP (JSON): %.1f us CPU\n"
       "GET /healthz: %.1f us server CPU per request\n"
-      "JSON with wrk on the server's core: %.1f req/s, %.1f us server CPU per request\n",
-      1e6 / handler_cpu, healthz.cpu_us(), same_core.rate, same_core.cpu_us());
+      "JSON with wrk on the server's core: %.1f req/s, %.1f us server CPU per request\n"
+      "the HTTP exchange alone (a handler spinning %.1f us, the same body and answer): %.1f req/s, "
+      "%.1f us server CPU per request, %.1f us over the spin\n",
+      1e6 / handler_cpu, healthz.cpu_us(), same_core.rate, same_core.cpu_us(), spin_us,
+      exchange.rate, exchange.cpu_us(), exchange.cpu_us() - spin_us);
   for (std::size_t i = 0; i < rounds.size(); ++i) {
     const Round& r = rounds[i];
     std::printf(
