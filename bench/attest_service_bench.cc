@@ -33,19 +33,28 @@
 //
 // Environment: LUNAL_SHARED_DIR (../shared), LUNAL_BENCH_SECONDS (each load's duration, default 2),
 // LUNAL_BENCH_ROUNDS (default 5).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_util.h"
@@ -145,6 +154,107 @@ std::uint64_t Spin(std::uint64_t n) {
   for (std::uint64_t i = 0; i < n; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
   return x;
 }
+
+// The kernel's share of the floor: a responder with no HTTP library at all, one thread, epoll,
+// non-blocking sockets. It reads until it holds a whole request (the header's end, then
+// Content-Length bytes), spins `steps`, and sends one canned response with one send(). What it
+// costs over the spin is the loopback TCP exchange and the wake-ups, as close to nothing else as
+// a server gets. Bench-only: it trusts its one client (wrk) to send well-formed requests.
+class RawResponder {
+ public:
+  RawResponder(std::uint64_t steps, const std::string& body) : steps_(steps) {
+    response_ = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  ~RawResponder() { Stop(); }
+
+  // The port it listens on (127.0.0.1), or 0 when it could not start.
+  std::uint16_t Start() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (listener_ < 0 || epoll_ < 0 ||
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+        ::listen(listener_, 64) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      return 0;
+    }
+    Watch(listener_);
+    thread_ = std::thread([this] { Run(); });
+    return ntohs(address.sin_port);
+  }
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (auto& [fd, pending] : connections_) ::close(fd);
+    connections_.clear();
+    if (listener_ >= 0) ::close(listener_);
+    if (epoll_ >= 0) ::close(epoll_);
+    listener_ = epoll_ = -1;
+  }
+
+ private:
+  void Watch(int fd) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
+  }
+
+  void Run() {
+    std::array<epoll_event, 64> events{};
+    std::array<char, 16384> chunk{};
+    while (!stop_) {
+      const int ready = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
+      for (int i = 0; i < ready; ++i) {
+        const int fd = events[static_cast<std::size_t>(i)].data.fd;
+        if (fd == listener_) {
+          for (int c;
+               (c = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+            int one = 1;
+            ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            connections_[c];
+            Watch(c);
+          }
+          continue;
+        }
+        std::string& pending = connections_[fd];
+        const ssize_t got = ::recv(fd, chunk.data(), chunk.size(), 0);
+        if (got <= 0) {
+          ::close(fd);
+          connections_.erase(fd);
+          continue;
+        }
+        pending.append(chunk.data(), static_cast<std::size_t>(got));
+        while (true) {
+          const std::size_t header_end = pending.find("\r\n\r\n");
+          if (header_end == std::string::npos) break;
+          const std::size_t field = pending.find("Content-Length: ");
+          const std::size_t body =
+              field < header_end ? std::strtoul(pending.c_str() + field + 16, nullptr, 10) : 0;
+          const std::size_t total = header_end + 4 + body;
+          if (pending.size() < total) break;
+          pending.erase(0, total);
+          volatile std::uint64_t result = Spin(steps_);
+          (void)result;
+          ::send(fd, response_.data(), response_.size(), MSG_NOSIGNAL);
+        }
+      }
+    }
+  }
+
+  const std::uint64_t steps_;
+  std::string response_;
+  int listener_ = -1;
+  int epoll_ = -1;
+  std::map<int, std::string> connections_;  // owned by the thread while it runs
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // One round: the service under load, and the in-process rate around it (the mean of the
 // measurements just before and just after its loads).
@@ -285,6 +395,7 @@ int main() {
   // the kernel's TCP path (with the wake-up of wrk on the other core) cost per request here.
   double spin_us = 0;
   Load exchange;
+  Load raw_exchange;
   {
     InProcess calibration;
     in_process(calibration);
@@ -316,6 +427,12 @@ int main() {
     exchange = RunWrk(dir, "body.json", "application/json",
                       "http://127.0.0.1:" + std::to_string(server.port()) + "/spin", 2);
     server.Stop(std::chrono::seconds(1));
+    RawResponder raw(steps, record);
+    const std::uint16_t raw_port = raw.Start();
+    if (raw_port == 0) return Fail("the raw responder cannot listen");
+    raw_exchange = RunWrk(dir, "body.json", "application/json",
+                          "http://127.0.0.1:" + std::to_string(raw_port) + "/spin", 2);
+    raw.Stop();
   }
   std::vector<Round> rounds(static_cast<std::size_t>(round_count));
   std::vector<InProcess> around(rounds.size() + 1);
@@ -331,7 +448,8 @@ int main() {
   (*service)->Stop(std::chrono::seconds(1));
   fs::remove_all(dir);
   if (failures > 0) return Fail(std::to_string(failures) + " in-process verifications failed");
-  for (const Load* load : {&healthz, &same_core, static_cast<const Load*>(&exchange)}) {
+  for (const Load* load :
+       std::array<const Load*, 4>{&healthz, &same_core, &exchange, &raw_exchange}) {
     if (!load->error.empty()) return Fail(load->error);
   }
   for (const Round& round : rounds) {
@@ -345,9 +463,12 @@ int main() {
       "GET /healthz: %.1f us server CPU per request\n"
       "JSON with wrk on the server's core: %.1f req/s, %.1f us server CPU per request\n"
       "the HTTP exchange alone (a handler spinning %.1f us, the same body and answer): %.1f req/s, "
-      "%.1f us server CPU per request, %.1f us over the spin\n",
+      "%.1f us server CPU per request, %.1f us over the spin\n"
+      "the same without an HTTP library (epoll, recv, send): %.1f req/s, %.1f us server CPU per "
+      "request, %.1f us over the spin\n",
       1e6 / handler_cpu, healthz.cpu_us(), same_core.rate, same_core.cpu_us(), spin_us,
-      exchange.rate, exchange.cpu_us(), exchange.cpu_us() - spin_us);
+      exchange.rate, exchange.cpu_us(), exchange.cpu_us() - spin_us, raw_exchange.rate,
+      raw_exchange.cpu_us(), raw_exchange.cpu_us() - spin_us);
   for (std::size_t i = 0; i < rounds.size(); ++i) {
     const Round& r = rounds[i];
     std::printf(
