@@ -150,10 +150,15 @@ void HttpServer::Impl::RunThread() {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor->async_accept(asio::make_strand(*io),
-                         [this](boost::system::error_code ec, tcp::socket socket) {
-                           OnAccept(ec, std::move(socket));
-                         });
+  // A connection's handlers must not run concurrently: with several I/O threads each connection
+  // gets a strand; with one, the io_context's own executor already runs one handler at a time,
+  // and a strand would only add a queue and a lock to every completion.
+  asio::any_io_executor executor = shared->options.threads == 1
+                                       ? asio::any_io_executor(io->get_executor())
+                                       : asio::any_io_executor(asio::make_strand(*io));
+  acceptor->async_accept(executor, [this](boost::system::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
 }
 
 void HttpServer::Impl::OnAccept(boost::system::error_code ec, tcp::socket socket) {

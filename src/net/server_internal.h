@@ -44,7 +44,8 @@ struct ServerShared {
   std::uint64_t next_session_id = 0;                                          // guarded by mu
 };
 
-// Takes over an accepted socket (whose executor is its own strand): registers the session and
+// Takes over an accepted socket (whose executor runs one handler at a time: its strand, or the
+// io_context of a one-thread server): registers the session and
 // starts serving it, or closes the socket when the server is stopping.
 void StartSession(const std::shared_ptr<ServerShared>& shared, boost::asio::ip::tcp::socket socket);
 

@@ -1,5 +1,6 @@
 // One server connection: (TLS handshake,) then a loop of read request -> route -> write response,
-// with the limits and timeouts of ServerOptions. Every step runs on the connection's strand.
+// with the limits and timeouts of ServerOptions. Every step runs on the connection's executor
+// (its strand, or with one I/O thread the io_context itself): never two at once.
 //
 //   kHandshake --> kIdle --first byte--> kReading --complete--> kHandling --> kWriting --+
 //                   ^                                                                     |
@@ -345,7 +346,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   const ServerOptions& options_;  // owned by shared_
   const std::uint64_t id_;
   const std::string remote_;
-  const asio::any_io_executor executor_;  // the connection's strand
+  const asio::any_io_executor executor_;  // the connection's strand (or the one-thread io_context)
   Stream stream_;
   State state_ = State::kHandshake;
   Bytes peer_certificate_;
