@@ -40,6 +40,9 @@ constexpr std::size_t kFirstReadChunk = 16384;
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kMaxLingerBytes = std::size_t{16} << 20;
 constexpr std::size_t kMaxFieldBytes = 32 << 10;  // Beast stores field sizes in 16 bits
+// A keep-alive connection reuses its response buffer; past this size it is released after the
+// write, so one large answer (a page of logs) is not held for the connection's idle lifetime.
+constexpr std::size_t kKeptResponseBytes = 64 << 10;
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   std::string address = endpoint.address().to_string();
@@ -308,6 +311,7 @@ class Session final : public SessionControl, public std::enable_shared_from_this
   }
 
   void OnWritten(beast::error_code ec, std::size_t) {
+    if (response_.bytes.capacity() > kKeptResponseBytes) std::string().swap(response_.bytes);
     if (ec) return Close();
     if (!keep_alive_) return Linger();
     first_request_ = false;
