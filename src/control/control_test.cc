@@ -349,6 +349,23 @@ TEST_F(ControlTest, DeployReachesRunningWithEventsInOrder) {
   EXPECT_FALSE(routes_.Get("hello").has_value());
 }
 
+TEST_F(ControlTest, DeployingTheRunningBuildAgainReachesRunning) {
+  ASSERT_EQ(Deploy("hello", dev_).status, 202);
+  WaitForState("hello", "running");
+  const int launches = node_.Launches();
+  // The same source again: the same build hash, already served by a running instance. Nothing
+  // new to launch, so the deployment is running as soon as the build is allowed (it used to stay
+  // "launching", and `lunal deploy` waited for it forever: a second `make demo` hung).
+  Reply again = Deploy("hello", dev_);
+  ASSERT_EQ(again.status, 202) << again.body.dump();
+  Json events = WaitForState("hello", "running");
+  std::vector<std::string> kinds = Kinds(events);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "running"), 2) << events.dump();
+  EXPECT_EQ(kinds.back(), "running");
+  EXPECT_EQ(node_.Launches(), launches);
+  EXPECT_EQ(Call("GET", "/v1/deployments/hello", dev_).body["instances"].size(), 1u);
+}
+
 TEST_F(ControlTest, TenantsAreIsolatedAndTokensStoredHashed) {
   Reply unauth = Call("GET", "/v1/deployments", "");
   EXPECT_EQ(unauth.status, 401);

@@ -1,6 +1,7 @@
 // The orchestration: build → allow-list → launch → running, the reconciler that keeps
 // instances_desired instances of the current build, node events, scale, delete and recovery.
 // See control.h for the state machine; impl.h for the locking.
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -171,7 +172,12 @@ void ControlPlane::Impl::Reconcile(const std::string& name) {
       to_stop.push_back(i.id);
       --have;
     }
-    if (row.instances_desired == 0 && row.state == kLaunching) {
+    // A launch with nothing to start is running at once: no instances are wanted, or the build is
+    // already serving (deployed again unchanged, or relaunched by a restarted control plane before
+    // this deploy). Otherwise the first new instance to become ready announces it (LaunchOne).
+    const bool serving = std::any_of(current.begin(), current.end(),
+                                     [](const InstanceRow& i) { return i.state == kRunning; });
+    if (row.state == kLaunching && to_launch.empty() && (row.instances_desired == 0 || serving)) {
       Emit(name, "running", DeploymentUrl(name), {{"url", DeploymentUrl(name)}});
       row.state = std::string(kRunning);
       row.updated_at = Now();
