@@ -52,8 +52,8 @@ bool DevPlatform::Start(std::chrono::seconds timeout) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   const int rc = posix_spawn(&pid_, lunald.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "cannot start " << lunald;
   if (rc != 0) {
-    ADD_FAILURE() << "cannot start " << lunald;
     pid_ = -1;
     return false;
   }
@@ -135,10 +135,8 @@ int DevPlatform::ApiStatus(const std::string& method, const std::string& path, c
     request.body = body.dump();
   }
   auto response = client.Send(request);
-  if (!response.ok()) {
-    ADD_FAILURE() << method << " " << path << ": " << response.error().ToString();
-    return 0;
-  }
+  EXPECT_TRUE(response.ok()) << method << " " << path << ": " << response.error().ToString();
+  if (!response.ok()) return 0;
   if (out != nullptr) {
     auto j = ParseJson(response->body);
     *out = j.ok() ? *j : Json(response->body);
