@@ -92,9 +92,7 @@ int RunAttestation(const std::string& config_path, const AttestationFlags& flags
   std::printf("%s\n", Json{{"url", (*service)->url()}}.dump().c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log::Info("attestation.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  WaitForStopSignal(stop_signals, "attestation");
   (*service)->Stop(kStopGrace);
   log::Info("attestation.stopped");
   return cli::kExitOk;

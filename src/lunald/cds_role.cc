@@ -164,11 +164,7 @@ void AddCdsOptions(CLI::App& command, CdsFlags&) { command.footer(kFooter); }
 int RunCds(const std::string& config_path, const CdsFlags&, bool json) {
   const sigset_t stop_signals = BlockStopSignals();
 
-  if (config_path.empty()) {
-    return cli::ReportError(
-        InvalidArgument("config.missing_field", "lunald cds needs --config with a `cds:` section"),
-        json);
-  }
+  if (config_path.empty()) return cli::ReportError(NeedsConfig("cds"), json);
   auto config = ParseCdsConfig(config_path);
   if (!config.ok()) return cli::ReportError(config.error(), json);
   auto operator_pem = ReadFile(config->operator_key);
@@ -209,16 +205,12 @@ int RunCds(const std::string& config_path, const CdsFlags&, bool json) {
   if (!service.ok()) return cli::ReportError(service.error(), json);
   auto router = cds::MakeRouter(**service, config->http);
   if (!router.ok()) return cli::ReportError(router.error(), json);
-  net::HttpServer server(
-      {.bind_address = config->bind_address,
-       .port = config->port,
-       .threads = config->threads,
-       .max_body_bytes = std::size_t{1} << 20,
-       .on_internal_error =
-           [](const net::HttpRequest& req, const Status& s) {
-             log::Error("cds.internal_error", {{"path", req.path}, {"status", s.ToString()}});
-           }},
-      std::move(*router));
+  net::HttpServer server({.bind_address = config->bind_address,
+                          .port = config->port,
+                          .threads = config->threads,
+                          .max_body_bytes = std::size_t{1} << 20,
+                          .on_internal_error = LogInternalError("cds.internal_error")},
+                         std::move(*router));
   if (Status s = server.Start(); !s.ok()) return cli::ReportError(s, json);
   std::printf("%s\n", Json{{"url", ServiceUrl("http", config->bind_address, server.port())},
                            {"ca_sha256", HexEncode((*service)->ca_certificate().Sha256OfDer())}}
@@ -226,9 +218,7 @@ int RunCds(const std::string& config_path, const CdsFlags&, bool json) {
                           .c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log::Info("cds.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  WaitForStopSignal(stop_signals, "cds");
   server.Stop(kStopGrace);
   log::Info("cds.stopped");
   return cli::kExitOk;

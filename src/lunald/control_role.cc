@@ -81,14 +81,6 @@ struct ControlConfig {
   std::string gateway_deployment = "gateway";
 };
 
-Status Url(const RoleSection& section, const YAML::Node& v, std::string_view key,
-           std::string& out) {
-  LUNAL_ASSIGN_OR_RETURN(out, section.Text(v, key));
-  while (!out.empty() && out.back() == '/') out.pop_back();
-  if (!net::ParseUrl(out).ok()) return section.Error(v, key, "expected an http(s) URL");
-  return Status();
-}
-
 Result<ControlConfig> ParseControlConfig(const std::string& file) {
   LUNAL_ASSIGN_OR_RETURN(RoleSection section, RoleSection::Load(file, "control"));
   ControlConfig c;
@@ -105,13 +97,13 @@ Result<ControlConfig> ParseControlConfig(const std::string& file) {
     } else if (key == "state_dir") {
       LUNAL_ASSIGN_OR_RETURN(c.state_dir, section.Path(v, key));
     } else if (key == "node_url") {
-      LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.node_url));
+      LUNAL_RETURN_IF_ERROR(section.Url(v, key, c.node_url));
     } else if (key == "gateway_url") {
-      LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.gateway_url));
+      LUNAL_RETURN_IF_ERROR(section.Url(v, key, c.gateway_url));
     } else if (key == "gateway_admin_url") {
-      LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.gateway_admin_url));
+      LUNAL_RETURN_IF_ERROR(section.Url(v, key, c.gateway_admin_url));
     } else if (key == "cds_url") {
-      LUNAL_RETURN_IF_ERROR(Url(section, v, key, c.cds_url));
+      LUNAL_RETURN_IF_ERROR(section.Url(v, key, c.cds_url));
     } else if (key == "operator_key") {
       LUNAL_ASSIGN_OR_RETURN(c.operator_key, section.Path(v, key));
     } else if (key == "sim_root") {
@@ -186,17 +178,13 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
       c.state_dir / "node-events.cursor");
   net::Router router;
   LUNAL_RETURN_IF_ERROR(control->AddRoutes(router));
-  net::HttpServer server(
-      {.bind_address = c.bind_address,
-       .port = c.port,
-       .threads = c.threads,
-       .max_body_bytes = std::size_t{64} << 20,  // uploads
-       .read_timeout = std::chrono::seconds(120),
-       .on_internal_error =
-           [](const net::HttpRequest& req, const Status& s) {
-             log::Error("control.internal_error", {{"path", req.path}, {"status", s.ToString()}});
-           }},
-      std::move(router));
+  net::HttpServer server({.bind_address = c.bind_address,
+                          .port = c.port,
+                          .threads = c.threads,
+                          .max_body_bytes = std::size_t{64} << 20,  // uploads
+                          .read_timeout = std::chrono::seconds(120),
+                          .on_internal_error = LogInternalError("control.internal_error")},
+                         std::move(router));
   LUNAL_RETURN_IF_ERROR(server.Start());
   std::printf("%s\n",
               Json{{"url", ServiceUrl("http", c.bind_address, server.port())}, {"token", dev_token}}
@@ -208,9 +196,7 @@ Status Run(const ControlConfig& c, const sigset_t& stop_signals) {
                                 {"identity", identity->credentials()->Identity().Uri()}});
   LUNAL_RETURN_IF_ERROR(control->Recover());
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log::Info("control.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  WaitForStopSignal(stop_signals, "control");
   server.Stop(kStopGrace);
   node.StopFollowing();  // before the slot empties: nothing delivered is dropped, nothing saved
                          // lost
@@ -230,12 +216,7 @@ void AddControlOptions(CLI::App& command, ControlFlags&) { command.footer(kFoote
 int RunControl(const std::string& config_path, const ControlFlags&, bool json) {
   const sigset_t stop_signals = BlockStopSignals();
 
-  if (config_path.empty()) {
-    return cli::ReportError(InvalidArgument("config.missing_field",
-                                            "lunald control needs --config with a `control:` "
-                                            "section"),
-                            json);
-  }
+  if (config_path.empty()) return cli::ReportError(NeedsConfig("control"), json);
   auto config = ParseControlConfig(config_path);
   if (!config.ok()) return cli::ReportError(config.error(), json);
   if (Status s = Run(*config, stop_signals); !s.ok()) return cli::ReportError(s, json);

@@ -389,9 +389,7 @@ Status Run(const DevFlags& f, const sigset_t& stop_signals) {
 
   LUNAL_RETURN_IF_ERROR(control->Recover());
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log::Info("dev.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  WaitForStopSignal(stop_signals, "dev");
   api_server.Stop(kStopGrace);
   control->Shutdown();
   {

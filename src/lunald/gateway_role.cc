@@ -91,7 +91,7 @@ Result<GatewayConfig> ParseGatewayConfig(const std::string& file) {
       LUNAL_ASSIGN_OR_RETURN(auto n, section.Number(v, key, 1, 256));
       c.threads = static_cast<int>(n);
     } else if (key == "cds_url") {
-      LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
+      LUNAL_RETURN_IF_ERROR(section.Url(v, key, c.cds_url));
     } else if (key == "sim_root") {
       LUNAL_ASSIGN_OR_RETURN(c.sim_root, section.Path(v, key));
     } else if (key == "control_deployment") {
@@ -112,12 +112,7 @@ void AddGatewayOptions(CLI::App& command, GatewayFlags&) { command.footer(kFoote
 int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
   const sigset_t stop_signals = BlockStopSignals();
 
-  if (config_path.empty()) {
-    return cli::ReportError(InvalidArgument("config.missing_field",
-                                            "lunald gateway needs --config with a `gateway:` "
-                                            "section"),
-                            json);
-  }
+  if (config_path.empty()) return cli::ReportError(NeedsConfig("gateway"), json);
   auto config = ParseGatewayConfig(config_path);
   if (!config.ok()) return cli::ReportError(config.error(), json);
   auto identity = EnrolPlatformRole(config->sim_root, config->cds_url, config->identity);
@@ -149,11 +144,7 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
                          .threads = 2,
                          .max_body_bytes = std::size_t{1} << 20,
                          .tls = std::move(control_only->tls),
-                         .on_internal_error =
-                             [](const net::HttpRequest& req, const Status& s) {
-                               log::Error("gateway.admin.internal_error",
-                                          {{"path", req.path}, {"status", s.ToString()}});
-                             }},
+                         .on_internal_error = LogInternalError("gateway.admin.internal_error")},
                         std::move(router));
   if (Status s = admin.Start(); !s.ok()) return cli::ReportError(s, json);
 
@@ -165,9 +156,7 @@ int RunGateway(const std::string& config_path, const GatewayFlags&, bool json) {
   std::fflush(stdout);
   log::Info("gateway.serving", {{"identity", self.Uri()}, {"build_hash", self.build_hash}});
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log::Info("gateway.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  WaitForStopSignal(stop_signals, "gateway");
   admin.Stop(kStopGrace);
   (*gw)->Stop(kStopGrace);
   log::Info("gateway.stopped");

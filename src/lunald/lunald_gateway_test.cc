@@ -75,6 +75,21 @@ TEST(LunaldGatewayTest, ConfigurationErrorsNameTheirPlace) {
       testing::RunProcess({LunaldPath(), "--config", (dir / "nocds.yaml").string(), "gateway"});
   EXPECT_EQ(nocds.exit_code, 2);
   EXPECT_NE(nocds.err.find("gateway.cds_url: required"), std::string::npos) << nocds.err;
+  // The CDS's address is checked when the file is read, as the node's and the control plane's are
+  // (it was taken as any text, to fail only at enrolment).
+  testing::WriteFile(dir / "badcds.yaml", "gateway:\n  sim_root: s\n  cds_url: cds.local:9\n");
+  auto badcds =
+      testing::RunProcess({LunaldPath(), "--config", (dir / "badcds.yaml").string(), "gateway"});
+  EXPECT_EQ(badcds.exit_code, 2);
+  EXPECT_NE(badcds.err.find("badcds.yaml:3:12: gateway.cds_url: expected an http(s) URL"),
+            std::string::npos)
+      << badcds.err;
+  // Without --config, the role names the section it needs.
+  auto none = testing::RunProcess({LunaldPath(), "gateway", "--json"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.out.find("lunald gateway needs --config with a `gateway:` section"),
+            std::string::npos)
+      << none.out;
   // The admin token is gone: the admin API is mesh TLS (a stale key is an error, not ignored).
   testing::WriteFile(dir / "stale.yaml",
                      "gateway:\n  cds_url: http://127.0.0.1:1\n  sim_root: sim\n"

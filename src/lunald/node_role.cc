@@ -106,9 +106,7 @@ Result<NodeConfig> ParseNodeConfig(const std::string& file) {
     } else if (key == "operator_key") {
       LUNAL_ASSIGN_OR_RETURN(c.operator_key, section.Path(v, key));
     } else if (key == "cds_url") {
-      LUNAL_ASSIGN_OR_RETURN(c.cds_url, section.Text(v, key));
-      while (!c.cds_url.empty() && c.cds_url.back() == '/') c.cds_url.pop_back();
-      if (!net::ParseUrl(c.cds_url).ok()) return section.Error(v, key, "expected an http(s) URL");
+      LUNAL_RETURN_IF_ERROR(section.Url(v, key, c.cds_url));
     } else if (key == "instance_agent") {
       LUNAL_ASSIGN_OR_RETURN(c.instance_agent, section.Path(v, key));
     } else if (key == "gateway_tenant") {
@@ -166,11 +164,7 @@ void AddNodeOptions(CLI::App& command, NodeFlags&) { command.footer(kFooter); }
 int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
   const sigset_t stop_signals = BlockStopSignals();
 
-  if (config_path.empty()) {
-    return cli::ReportError(InvalidArgument("config.missing_field",
-                                            "lunald node needs --config with a `node:` section"),
-                            json);
-  }
+  if (config_path.empty()) return cli::ReportError(NeedsConfig("node"), json);
   auto config = ParseNodeConfig(config_path);
   if (!config.ok()) return cli::ReportError(config.error(), json);
   auto operator_pem = ReadFile(config->operator_key);
@@ -217,17 +211,13 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
       !s.ok()) {
     return cli::ReportError(s, json);
   }
-  net::HttpServer server(
-      {.bind_address = config->bind_address,
-       .port = config->port,
-       .threads = config->threads,
-       .max_body_bytes = std::size_t{1} << 20,
-       .tls = std::move(control_only->tls),
-       .on_internal_error =
-           [](const net::HttpRequest& req, const Status& s) {
-             log::Error("node.internal_error", {{"path", req.path}, {"status", s.ToString()}});
-           }},
-      std::move(router));
+  net::HttpServer server({.bind_address = config->bind_address,
+                          .port = config->port,
+                          .threads = config->threads,
+                          .max_body_bytes = std::size_t{1} << 20,
+                          .tls = std::move(control_only->tls),
+                          .on_internal_error = LogInternalError("node.internal_error")},
+                         std::move(router));
   if (Status s = server.Start(); !s.ok()) return cli::ReportError(s, json);
   std::printf("%s\n", Json{{"url", ServiceUrl("https", config->bind_address, server.port())},
                            {"mr_td", (*agent)->MrTdHex()},
@@ -236,9 +226,7 @@ int RunNode(const std::string& config_path, const NodeFlags&, bool json) {
                           .c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  log::Info("node.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  WaitForStopSignal(stop_signals, "node");
   feed.Close();  // waiting polls answer now
   server.Stop(kStopGrace);
   (*agent)->StopAll(std::chrono::milliseconds(5'000));

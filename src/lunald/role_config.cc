@@ -4,6 +4,9 @@
 
 #include <stdexcept>
 
+#include "lunal/common/log.h"
+#include "lunal/net/client.h"
+
 namespace lunal::lunald {
 
 sigset_t BlockStopSignals() {
@@ -13,6 +16,24 @@ sigset_t BlockStopSignals() {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   return stop_signals;
+}
+
+void WaitForStopSignal(const sigset_t& stop_signals, std::string_view role) {
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::Info(fmt::format("{}.stopping", role),
+            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+}
+
+Status NeedsConfig(std::string_view role) {
+  return InvalidArgument("config.missing_field", "lunald {} needs --config with a `{}:` section",
+                         role, role);
+}
+
+net::InternalErrorHook LogInternalError(std::string event) {
+  return [event = std::move(event)](const net::HttpRequest& request, const Status& status) {
+    log::Error(event, {{"path", request.path}, {"status", status.ToString()}});
+  };
 }
 
 Result<RoleSection> RoleSection::Load(const std::string& file, std::string_view role) {
@@ -62,6 +83,13 @@ Result<std::string> RoleSection::Text(const YAML::Node& v, std::string_view fiel
 Result<std::filesystem::path> RoleSection::Path(const YAML::Node& v, std::string_view field) const {
   LUNAL_ASSIGN_OR_RETURN(std::string text, Text(v, field));
   return std::filesystem::path(file_).parent_path() / std::filesystem::path(text);
+}
+
+Status RoleSection::Url(const YAML::Node& v, std::string_view field, std::string& out) const {
+  LUNAL_ASSIGN_OR_RETURN(out, Text(v, field));
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  if (!net::ParseUrl(out).ok()) return Error(v, field, "expected an http(s) URL");
+  return Status::Ok();
 }
 
 Status RoleSection::Listen(const YAML::Node& v, std::string_view field, std::string& host,

@@ -14,12 +14,24 @@
 
 #include "lunal/common/result.h"
 #include "lunal/common/status.h"
+#include "lunal/net/server.h"
 
 namespace lunal::lunald {
 
 // Blocks SIGTERM and SIGINT in the calling thread (and the threads it starts afterwards), so that
 // a role's main thread can sigwait() for them: call first thing in a role's entry.
 sigset_t BlockStopSignals();
+
+// Waits (sigwait) for one of the signals BlockStopSignals blocked, then logs "<role>.stopping"
+// with its name: the point where a role's main thread turns to stopping what it started.
+void WaitForStopSignal(const sigset_t& stop_signals, std::string_view role);
+
+// What a role started without --config answers: config.missing_field, naming its section.
+Status NeedsConfig(std::string_view role);
+
+// A server's on_internal_error for a role: logs `event` (e.g. "node.internal_error") at error
+// level with the request's path and the status.
+net::InternalErrorHook LogInternalError(std::string event);
 
 // The mesh identity a platform role enrols as (docs/protocols/platform-mesh.md): the config keys
 // `tenant`, `deployment`, `instance` of the gateway, node and control sections.
@@ -52,6 +64,8 @@ class RoleSection {
                                std::uint64_t max) const;
   Result<std::string> Text(const YAML::Node& v, std::string_view field) const;  // non-empty
   Result<std::filesystem::path> Path(const YAML::Node& v, std::string_view field) const;
+  // An http(s) URL (net::ParseUrl), its trailing slashes dropped so that paths append to it.
+  Status Url(const YAML::Node& v, std::string_view field, std::string& out) const;
   // "host:port" or "[v6]:port", port 0..65535 (0: ephemeral).
   Status Listen(const YAML::Node& v, std::string_view field, std::string& host,
                 std::uint16_t& port) const;
