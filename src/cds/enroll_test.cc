@@ -8,6 +8,7 @@
 #include "lunal/cds/http.h"
 #include "lunal/crypto/x509.h"
 #include "lunal/net/server.h"
+#include "lunal/testing/ports.h"
 #include "test_support.h"
 
 #ifdef LUNAL_CDS_TEST_HAVE_MESH
@@ -130,9 +131,10 @@ TEST_F(EnrollTest, BadOptionsAndTransportErrors) {
   options.key = nullptr;
   EXPECT_EQ(ReasonOf(Enroll(options)), "cds.enroll.bad_options");
 
-  // A port nothing listens on (the server's, after it stopped).
+  // A port nothing listens on, held so that nothing else can start listening there.
+  const lunal::testing::ReservedPort nobody;
   options = Options(in);
-  server_->Stop(std::chrono::milliseconds(0));
+  options.cds_url = fmt::format("http://127.0.0.1:{}", nobody.port());
   auto e = Enroll(options);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().reason(), "net.connect_failed");

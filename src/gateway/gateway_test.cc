@@ -19,6 +19,7 @@
 #include "lunal/net/client.h"
 #include "lunal/net/errors.h"
 #include "lunal/net/server.h"
+#include "lunal/testing/ports.h"
 #include "metrics.h"
 
 namespace lunal::gateway {
@@ -436,14 +437,9 @@ TEST_F(GatewayTest, NoBackendsUnreachableBackendsAndRemovedRoutes) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(Reason(r), "gateway.no_instances");
 
-  // Nothing listens on this port (a server started and stopped).
-  std::uint16_t dead_port = 0;
-  {
-    net::HttpServer s({}, net::Router());
-    ASSERT_TRUE(s.Start().ok());
-    dead_port = s.port();
-    s.Stop(0ms);
-  }
+  // Nothing listens on this port, and it is held so that nothing else can start listening there.
+  const lunal::testing::ReservedPort nobody;
+  const std::uint16_t dead_port = nobody.port();
   Route({{.instance_id = "gone", .address = fmt::format("127.0.0.1:{}", dead_port)}});
   r = Get("/d/api/");
   EXPECT_EQ(r.status, 502);

@@ -35,7 +35,6 @@
 #include "lunal/cds/manifest.h"
 #include "lunal/common/encoding.h"
 #include "lunal/common/files.h"
-#include "lunal/common/unique_fd.h"
 #include "lunal/crypto/digest.h"
 #include "lunal/crypto/dsse.h"
 #include "lunal/crypto/x509.h"
@@ -45,6 +44,7 @@
 #include "lunal/net/server.h"
 #include "lunal/node/device.h"
 #include "lunal/node/instance.h"
+#include "lunal/testing/ports.h"
 #include "lunal/testing/testing.h"
 
 extern char** environ;
@@ -94,32 +94,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
 )PY";
-
-// A loopback port for the app, held for the test's lifetime: bound (SO_REUSEADDR, never
-// listening) so that no other process's bind(0) or outgoing connection can take it while the app
-// starts, yet the app's own bind succeeds (python's HTTPServer sets SO_REUSEADDR too, and Linux
-// lets a listener share a port with bound sockets that do not listen). Choosing a port and
-// closing it again raced with the rest of a parallel test run: another process could take the
-// port before the app bound it, and the agent then declared ready a port the app did not own.
-class ReservedPort {
- public:
-  ReservedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    const int on = 1;
-    EXPECT_EQ(::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    socklen_t len = sizeof(addr);
-    EXPECT_EQ(::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  UniqueFd fd_;
-  std::uint16_t port_ = 0;
-};
 
 // ---- the simulated TDX device, the node's side (device.h wire format) ----
 
@@ -400,7 +374,7 @@ class InstanceAgentTest : public ::testing::Test {
 
   seconds lifetime_;
   lunal::testing::TempDir dir_;
-  ReservedPort app_port_;
+  lunal::testing::ReservedPort app_port_;  // the app binds it itself (ports.h)
   const Clock& clock_ = SystemClock::Instance();
   std::shared_ptr<const attest::sim::SimulationRoot> root_;
   std::unique_ptr<cds::Cds> cds_;
