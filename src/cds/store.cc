@@ -54,8 +54,7 @@ Result<std::optional<Bytes>> Store::GetKv(std::string_view name) {
 Status Store::InsertKv(std::string_view name, ByteSpan value) {
   std::lock_guard lock(mu_);
   LUNAL_ASSIGN_OR_RETURN(db::Statement st, db_.Prepare("INSERT INTO kv VALUES (?1, ?2)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, name));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, value));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(name, value));
   return st.Run();
 }
 
@@ -68,8 +67,7 @@ Status Store::InsertNonce(std::string_view nonce, Timestamp expires_at, Timestam
   LUNAL_RETURN_IF_ERROR(sweep.Run());
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT INTO nonces (nonce, expires_at) VALUES (?1, ?2)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, nonce));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, Micros(expires_at)));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(nonce, Micros(expires_at)));
   LUNAL_RETURN_IF_ERROR(st.Run());
   return tx.Commit();
 }
@@ -109,10 +107,7 @@ Status Store::PutManifest(std::int64_t version, std::string_view envelope, std::
   }
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT INTO manifests VALUES (?1, ?2, ?3, ?4)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, version));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, envelope));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, payload));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, Micros(now)));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(version, envelope, payload, Micros(now)));
   LUNAL_RETURN_IF_ERROR(st.Run());
   return tx.Commit();
 }
@@ -143,12 +138,7 @@ Status Store::PutSecret(std::string_view tenant, std::string_view name, ByteSpan
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT OR REPLACE INTO secrets VALUES (?1, ?2, ?3, ?4, ?5, "
                                      "?6)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, name));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, aead_nonce));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, ciphertext));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, policy_json));
-  LUNAL_RETURN_IF_ERROR(st.Bind(6, Micros(now)));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(tenant, name, aead_nonce, ciphertext, policy_json, Micros(now)));
   return st.Run();
 }
 
@@ -158,8 +148,7 @@ Result<std::optional<StoredSecret>> Store::GetSecret(std::string_view tenant,
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("SELECT aead_nonce, ciphertext, policy FROM secrets "
                                      "WHERE tenant = ?1 AND name = ?2"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, name));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(tenant, name));
   LUNAL_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<StoredSecret>();
   StoredSecret s;
@@ -174,17 +163,9 @@ Status Store::InsertIdentity(const Identity& id) {
   LUNAL_ASSIGN_OR_RETURN(
       db::Statement st,
       db_.Prepare("INSERT INTO identities VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, id.serial));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, id.tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, id.deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, id.instance));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, id.build_hash));
-  LUNAL_RETURN_IF_ERROR(st.Bind(6, id.tee));
-  LUNAL_RETURN_IF_ERROR(st.Bind(7, id.simulated ? 1 : 0));
-  LUNAL_RETURN_IF_ERROR(st.Bind(8, id.tcb_status));
-  LUNAL_RETURN_IF_ERROR(st.Bind(9, Micros(id.issued_at)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(10, Micros(id.expires_at)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(11, id.summary_json));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(id.serial, id.tenant, id.deployment, id.instance, id.build_hash,
+                                   id.tee, id.simulated ? 1 : 0, id.tcb_status,
+                                   Micros(id.issued_at), Micros(id.expires_at), id.summary_json));
   return st.Run();
 }
 

@@ -127,13 +127,10 @@ Status Store::CreateTenant(const TenantRow& tenant, std::string_view token_sha25
   get.Reset();
   if (exists) return Conflict("control.tenant.exists", "tenant {} already exists", tenant.name);
   LUNAL_ASSIGN_OR_RETURN(db::Statement put, db_.Prepare("INSERT INTO tenants VALUES (?1, ?2, ?3)"));
-  LUNAL_RETURN_IF_ERROR(put.Bind(1, tenant.name));
-  LUNAL_RETURN_IF_ERROR(put.Bind(2, tenant.admin ? 1 : 0));
-  LUNAL_RETURN_IF_ERROR(put.Bind(3, Micros(now)));
+  LUNAL_RETURN_IF_ERROR(put.BindAll(tenant.name, tenant.admin ? 1 : 0, Micros(now)));
   LUNAL_RETURN_IF_ERROR(put.Run());
   LUNAL_ASSIGN_OR_RETURN(db::Statement tok, db_.Prepare("INSERT INTO tokens VALUES (?1, ?2)"));
-  LUNAL_RETURN_IF_ERROR(tok.Bind(1, token_sha256_hex));
-  LUNAL_RETURN_IF_ERROR(tok.Bind(2, tenant.name));
+  LUNAL_RETURN_IF_ERROR(tok.BindAll(token_sha256_hex, tenant.name));
   LUNAL_RETURN_IF_ERROR(tok.Run());
   return tx.Commit();
 }
@@ -141,8 +138,7 @@ Status Store::CreateTenant(const TenantRow& tenant, std::string_view token_sha25
 Status Store::AddToken(std::string_view token_sha256_hex, std::string_view tenant) {
   std::lock_guard lock(mu_);
   LUNAL_ASSIGN_OR_RETURN(db::Statement st, db_.Prepare("INSERT INTO tokens VALUES (?1, ?2)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, token_sha256_hex));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, tenant));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(token_sha256_hex, tenant));
   return st.Run();
 }
 
@@ -167,11 +163,7 @@ Status Store::InsertUpload(const UploadRow& u) {
   std::lock_guard lock(mu_);
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT INTO uploads VALUES (?1, ?2, ?3, ?4, ?5)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, u.id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, u.tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, u.path));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, u.sha256));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, u.bytes));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(u.id, u.tenant, u.path, u.sha256, u.bytes));
   return st.Run();
 }
 
@@ -233,24 +225,11 @@ Status Store::PutDeployment(const DeploymentRow& d) {
       db_.Prepare(fmt::format("INSERT OR REPLACE INTO deployments ({}) VALUES (?1, ?2, ?3, ?4, "
                               "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                               kDeploymentColumns)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, d.tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, d.name));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, d.state));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, d.reason));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, d.message));
-  LUNAL_RETURN_IF_ERROR(st.Bind(6, d.environment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(7, d.branch));
-  LUNAL_RETURN_IF_ERROR(st.Bind(8, d.source_json));
-  LUNAL_RETURN_IF_ERROR(st.Bind(9, d.build_hash));
-  LUNAL_RETURN_IF_ERROR(st.Bind(10, d.manifest_json));
-  LUNAL_RETURN_IF_ERROR(st.Bind(11, d.build_dir));
-  LUNAL_RETURN_IF_ERROR(st.Bind(12, d.config_json));
-  LUNAL_RETURN_IF_ERROR(st.Bind(13, d.instances_desired));
-  LUNAL_RETURN_IF_ERROR(st.Bind(14, d.instances_explicit ? 1 : 0));
-  LUNAL_RETURN_IF_ERROR(st.Bind(15, d.revision));
-  LUNAL_RETURN_IF_ERROR(st.Bind(16, Micros(d.created_at)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(17, Micros(d.updated_at)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(18, d.project));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(d.tenant, d.name, d.state, d.reason, d.message, d.environment,
+                                   d.branch, d.source_json, d.build_hash, d.manifest_json,
+                                   d.build_dir, d.config_json, d.instances_desired,
+                                   d.instances_explicit ? 1 : 0, d.revision, Micros(d.created_at),
+                                   Micros(d.updated_at), d.project));
   return st.Run();
 }
 
@@ -259,10 +238,7 @@ Status Store::InsertProject(const ProjectRow& p) {
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT OR IGNORE INTO projects (tenant, name, description, "
                                      "created_at) VALUES (?1, ?2, ?3, ?4)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, p.tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, p.name));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, p.description));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, Micros(p.created_at)));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(p.tenant, p.name, p.description, Micros(p.created_at)));
   LUNAL_RETURN_IF_ERROR(st.Run());
   if (db_.Changes() == 0) {
     return Conflict("control.project.exists", "project {} already exists", p.name);
@@ -302,8 +278,7 @@ Result<bool> Store::DeleteProject(std::string_view tenant, std::string_view name
   std::lock_guard lock(mu_);
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("DELETE FROM projects WHERE tenant = ?1 AND name = ?2"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, tenant));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, name));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(tenant, name));
   LUNAL_RETURN_IF_ERROR(st.Run());
   return db_.Changes() > 0;
 }
@@ -343,13 +318,8 @@ Status Store::PutInstance(const InstanceRow& r) {
   LUNAL_ASSIGN_OR_RETURN(
       db::Statement st,
       db_.Prepare("INSERT OR REPLACE INTO instances VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, r.id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, r.deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, r.state));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, r.address));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, r.build_hash));
-  LUNAL_RETURN_IF_ERROR(st.Bind(6, Micros(r.started_at)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(7, r.reason));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(r.id, r.deployment, r.state, r.address, r.build_hash,
+                                   Micros(r.started_at), r.reason));
   return st.Run();
 }
 
@@ -358,11 +328,7 @@ Result<std::int64_t> Store::AddEvent(EventRow e) {
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT INTO events (deployment, time, kind, message, data) "
                                      "VALUES (?1, ?2, ?3, ?4, ?5)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, e.deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, Micros(e.time)));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, e.kind));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, e.message));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, e.data_json));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(e.deployment, Micros(e.time), e.kind, e.message, e.data_json));
   LUNAL_RETURN_IF_ERROR(st.Run());
   return db_.LastInsertRowId();
 }
@@ -373,9 +339,7 @@ Result<std::vector<EventRow>> Store::Events(std::string_view deployment, std::in
   LUNAL_ASSIGN_OR_RETURN(
       db::Statement st, db_.Prepare("SELECT seq, deployment, time, kind, message, data FROM events "
                                     "WHERE deployment = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, after));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, limit));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(deployment, after, limit));
   std::vector<EventRow> out;
   while (true) {
     LUNAL_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -401,11 +365,8 @@ Status Store::AddLogs(const std::vector<LogRow>& rows) {
                          db_.Prepare("INSERT INTO logs (deployment, instance_id, time, stream, "
                                      "line) VALUES (?1, ?2, ?3, ?4, ?5)"));
   for (const LogRow& l : rows) {
-    LUNAL_RETURN_IF_ERROR(st.Bind(1, l.deployment));
-    LUNAL_RETURN_IF_ERROR(st.Bind(2, l.instance_id));
-    LUNAL_RETURN_IF_ERROR(st.Bind(3, Micros(l.time)));
-    LUNAL_RETURN_IF_ERROR(st.Bind(4, l.stream));
-    LUNAL_RETURN_IF_ERROR(st.Bind(5, l.line));
+    LUNAL_RETURN_IF_ERROR(
+        st.BindAll(l.deployment, l.instance_id, Micros(l.time), l.stream, l.line));
     LUNAL_RETURN_IF_ERROR(st.Run());
   }
   return tx.Commit();
@@ -419,10 +380,7 @@ Result<std::vector<LogRow>> Store::Logs(std::string_view deployment, std::int64_
       db_.Prepare("SELECT seq, deployment, instance_id, time, stream, line FROM logs "
                   "WHERE deployment = ?1 AND seq > ?2 AND (?3 = '' OR instance_id = ?3) "
                   "ORDER BY seq LIMIT ?4"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, after));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, instance_id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, limit));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(deployment, after, instance_id, limit));
   std::vector<LogRow> out;
   while (true) {
     LUNAL_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -444,11 +402,8 @@ Status Store::PutAttestation(const AttestationRow& a) {
   std::lock_guard lock(mu_);
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT INTO attestations VALUES (?1, ?2, ?3, ?4, ?5)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, a.id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, a.deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, a.instance_id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, a.bundle_json));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, Micros(a.created_at)));
+  LUNAL_RETURN_IF_ERROR(
+      st.BindAll(a.id, a.deployment, a.instance_id, a.bundle_json, Micros(a.created_at)));
   return st.Run();
 }
 
@@ -475,13 +430,8 @@ Status Store::PutSignature(const SignatureRow& s) {
   std::lock_guard lock(mu_);
   LUNAL_ASSIGN_OR_RETURN(db::Statement st,
                          db_.Prepare("INSERT INTO signatures VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, s.deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, s.build_hash));
-  LUNAL_RETURN_IF_ERROR(st.Bind(3, s.signature));
-  LUNAL_RETURN_IF_ERROR(st.Bind(4, s.message));
-  LUNAL_RETURN_IF_ERROR(st.Bind(5, s.developer_id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(6, s.key_id));
-  LUNAL_RETURN_IF_ERROR(st.Bind(7, Micros(s.created_at)));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(s.deployment, s.build_hash, s.signature, s.message,
+                                   s.developer_id, s.key_id, Micros(s.created_at)));
   return st.Run();
 }
 
@@ -493,8 +443,7 @@ Result<std::optional<SignatureRow>> Store::LatestSignature(std::string_view depl
       db_.Prepare("SELECT deployment, build_hash, signature, message, developer_id, key_id, "
                   "created_at FROM signatures WHERE deployment = ?1 AND build_hash = ?2 "
                   "ORDER BY created_at DESC, rowid DESC LIMIT 1"));
-  LUNAL_RETURN_IF_ERROR(st.Bind(1, deployment));
-  LUNAL_RETURN_IF_ERROR(st.Bind(2, build_hash));
+  LUNAL_RETURN_IF_ERROR(st.BindAll(deployment, build_hash));
   LUNAL_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<SignatureRow>();
   SignatureRow s;

@@ -72,6 +72,34 @@ TEST(Statement, TypedBindAndColumnRoundTrip) {
   EXPECT_FALSE(*get->Step());
 }
 
+// BindAll numbers its values ?1, ?2, … in order, each through the overload its type selects, and
+// stops at the first parameter the statement does not have.
+TEST(Statement, BindAllBindsInOrderAndStopsAtTheFirstFailure) {
+  auto db = Database::Open(":memory:");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (i INTEGER, s TEXT, b BLOB, f INTEGER)").ok());
+  auto put = db->Prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)");
+  ASSERT_TRUE(put.ok());
+  const Bytes blob = {0, 7, 0};
+  const std::string text = "two";
+  ASSERT_TRUE(put->BindAll(std::int64_t{1} << 40, text, blob, 1).ok());
+  ASSERT_TRUE(put->Run().ok());
+  auto get = db->Prepare("SELECT i, s, b, f FROM t");
+  ASSERT_TRUE(*get->Step());
+  EXPECT_EQ(*get->ColumnInt(0), std::int64_t{1} << 40);
+  EXPECT_EQ(*get->ColumnText(1), "two");  // TEXT, not a blob: the std::string overload
+  EXPECT_EQ(*get->ColumnBlob(2), blob);
+  EXPECT_EQ(*get->ColumnInt(3), 1);
+
+  auto two = db->Prepare("SELECT ?1 + ?2");
+  ASSERT_TRUE(two.ok());
+  Status over = two->BindAll(1, 2, 3);  // there is no ?3
+  EXPECT_EQ(over.reason(), "db.bind_failed");
+  EXPECT_NE(over.message().find("parameter 3"), std::string::npos) << over;
+  ASSERT_TRUE(*two->Step());
+  EXPECT_EQ(*two->ColumnInt(0), 3);  // ?1 and ?2 were bound before it stopped
+}
+
 TEST(Statement, EmptyBlobIsNotNull) {
   auto db = Database::Open(":memory:");
   ASSERT_TRUE(db->Exec("CREATE TABLE t (b BLOB NOT NULL)").ok());

@@ -105,6 +105,14 @@ class Statement {
   Status Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
   Status Bind(int index, const Bytes& blob) { return Bind(index, ByteSpan(blob)); }
   Status Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  // Binds ?1, ?2, … to `values` in order; the first failure stops it and is returned.
+  template <class... Values>
+  Status BindAll(const Values&... values) {
+    int index = 0;
+    Status status;
+    ((status = status.ok() ? Bind(++index, values) : status), ...);
+    return status;
+  }
 
   // Advances: true with a row ready, false when done.
   Result<bool> Step();
