@@ -4,9 +4,7 @@
 // gateway enrolled at the same CDS calls the app through mesh TLS.
 #include "lunal/cds/instance.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
